@@ -35,14 +35,14 @@ std::string ConfigSchema() {
                                    .Minimum(0)
                                    .Default(1000)
                                    .Order(1))
-      .Property("stop_after",
-                Integer("Stop After", "End the session after this many greetings per binding "
+      .Property("stop_after", Integer("Stop After",
+                                      "End the session after this many greetings per binding "
                                       "(it resumes from its state when restarted). 0 runs "
                                       "forever.")
-                    .Minimum(0)
-                    .Default(0)
-                    .Order(2)
-                    .Advanced())
+                                  .Minimum(0)
+                                  .Default(0)
+                                  .Order(2)
+                                  .Advanced())
       .ToJson();
 }
 
@@ -134,8 +134,7 @@ class HelloWorldCapture final : public runtime::Capture {
     w.BeginObject();
     w.Key("id").Int(stream.next_id);
     w.Key("message").String(StrCat(config_.greeting, " #", stream.next_id));
-    w.Key("ts").String(
-        absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone()));
+    w.Key("ts").String(absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone()));
     w.EndObject();
     if (auto status = session.output().Document(binding, doc); !status.ok()) return status;
     ++stream.next_id;
@@ -208,9 +207,9 @@ absl::StatusOr<::capture::Response::Validated> HelloWorldDriver::Validate(
     auto name = ResourceName(request.bindings(i).resource_config_json());
     if (!name.ok()) return name.status();
     if (!seen.insert(*name).second) {
-      return absl::InvalidArgumentError(
-          StrCat("bindings ", i, " and an earlier one both use name \"", *name,
-                 "\"; each greeting stream needs its own name"));
+      return absl::InvalidArgumentError(StrCat("bindings ", i,
+                                               " and an earlier one both use name \"", *name,
+                                               "\"; each greeting stream needs its own name"));
     }
     validated.add_bindings()->add_resource_path(*name);
   }

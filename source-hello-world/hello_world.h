@@ -16,7 +16,7 @@ class HelloWorldDriver final : public runtime::CaptureDriver {
   absl::StatusOr<::capture::Response::Validated> Validate(
       const ::capture::Request::Validate& request, const Logger& log) override;
   absl::StatusOr<::capture::Response::Applied> Apply(const ::capture::Request::Apply& request,
-                                                      const Logger& log) override;
+                                                     const Logger& log) override;
   absl::StatusOr<std::unique_ptr<runtime::Capture>> Open(const ::capture::Request::Open& request,
                                                          const Logger& log) override;
 };

@@ -1,4 +1,5 @@
 #include "libs/connector/main.h"
+
 #include "source-hello-world/hello_world.h"
 
 int main(int argc, char** argv) {

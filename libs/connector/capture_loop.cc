@@ -1,5 +1,6 @@
 #include "libs/connector/capture_loop.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -14,16 +15,15 @@ constexpr uint32_t kProtocolVersion = 3032023;
 
 absl::Status ProtocolError(std::string_view expected, const ::capture::Request& got) {
   auto kind = SingleKind(got);
-  return absl::FailedPreconditionError(
-      StrCat("capture protocol error (expected ", expected, "): got ",
-                   kind.ok() ? *kind : MessageOf(kind.status())));
+  return absl::FailedPreconditionError(StrCat("capture protocol error (expected ", expected,
+                                              "): got ",
+                                              kind.ok() ? *kind : MessageOf(kind.status())));
 }
 
 absl::Status CheckBindings(const ConfigCheck& configs, const ::flow::CaptureSpec& spec) {
   if (auto status = configs.Endpoint(spec.config_json()); !status.ok()) return status;
   for (int i = 0; i < spec.bindings_size(); ++i) {
-    if (auto status = configs.Resource(i, spec.bindings(i).resource_config_json());
-        !status.ok()) {
+    if (auto status = configs.Resource(i, spec.bindings(i).resource_config_json()); !status.ok()) {
       return status;
     }
   }
@@ -93,9 +93,8 @@ class Session final : public CaptureSession, public CaptureOutput {
     std::lock_guard<std::mutex> lock(ack_mu_);
     if (acknowledged_ + checkpoints > checkpoints_) {
       return absl::FailedPreconditionError(
-          StrCat("capture protocol error: Acknowledge of ", checkpoints,
-                       " checkpoints, but only ", checkpoints_ - acknowledged_,
-                       " are awaiting acknowledgement"));
+          StrCat("capture protocol error: Acknowledge of ", checkpoints, " checkpoints, but only ",
+                 checkpoints_ - acknowledged_, " are awaiting acknowledgement"));
     }
     acknowledged_ += checkpoints;
     ack_cv_.notify_all();
@@ -110,8 +109,8 @@ class Session final : public CaptureSession, public CaptureOutput {
  private:
   absl::Status CheckBinding(uint32_t binding) const {
     if (binding < bindings_) return absl::OkStatus();
-    return absl::InvalidArgumentError(StrCat("capture wrote to binding ", binding,
-                                                   " but the task has ", bindings_, " bindings"));
+    return absl::InvalidArgumentError(
+        StrCat("capture wrote to binding ", binding, " but the task has ", bindings_, " bindings"));
   }
 
   CaptureStream& stream_;
@@ -155,34 +154,35 @@ absl::Status RunSession(CaptureDriver& driver, const ConfigCheck& configs, Captu
   if (!capture.ok()) return capture.status();
 
   ::capture::Response opened;
-  opened.mutable_opened()->set_explicit_acknowledgements(
-      (*capture)->explicit_acknowledgements());
+  opened.mutable_opened()->set_explicit_acknowledgements((*capture)->explicit_acknowledgements());
   if (auto status = stream.Write(opened); !status.ok()) return status;
   if (auto status = stream.Flush(); !status.ok()) return status;
 
   Session session(stream, stop, log, open.capture().bindings_size());
   absl::Status reader_status;
+  std::atomic<bool> reader_done = false;
   std::thread reader([&] {
     reader_status = ReadAcknowledgements(stream, session, stop, log);
+    reader_done = true;
     stop.Stop();
   });
   absl::Status run_status = (*capture)->Run(session);
   if (run_status.ok() && session.pending_documents() > 0) {
     run_status = absl::FailedPreconditionError(
         StrCat("capture ended with ", session.pending_documents(),
-                     " documents after its last checkpoint; they would be lost"));
+               " documents after its last checkpoint; they would be lost"));
   }
   if (run_status.ok()) run_status = stream.Flush();
   stop.Stop();
-  stream.CancelReads();
+  if (!reader_done) stream.CancelReads();
   reader.join();
   return run_status.ok() ? reader_status : run_status;
 }
 
 }  // namespace
 
-absl::Status ServeCapture(CaptureDriver& driver, const ConfigCheck& configs,
-                          CaptureStream& stream, StopSignal& stop, const Logger& log) {
+absl::Status ServeCapture(CaptureDriver& driver, const ConfigCheck& configs, CaptureStream& stream,
+                          StopSignal& stop, const Logger& log) {
   ::capture::Request request;
   auto more = stream.Read(&request, /*interruptible=*/true);
   if (absl::IsCancelled(more.status())) return absl::OkStatus();
@@ -214,7 +214,7 @@ absl::Status ServeCapture(CaptureDriver& driver, const ConfigCheck& configs,
     if (!validated.ok()) return validated.status();
     if (validated->bindings_size() != validate.bindings_size()) {
       return absl::InternalError(StrCat("connector validated ", validated->bindings_size(),
-                                              " bindings of ", validate.bindings_size()));
+                                        " bindings of ", validate.bindings_size()));
     }
     *response.mutable_validated() = std::move(*validated);
   } else if (request.has_apply()) {

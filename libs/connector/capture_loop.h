@@ -12,7 +12,7 @@ namespace connectors::runtime {
 
 // `stop` is set by the caller on SIGTERM/SIGINT; the session also sets it itself at end of
 // input. Returns the error that ends the RPC, if any.
-absl::Status ServeCapture(CaptureDriver& driver, const ConfigCheck& configs,
-                          CaptureStream& stream, StopSignal& stop, const Logger& log);
+absl::Status ServeCapture(CaptureDriver& driver, const ConfigCheck& configs, CaptureStream& stream,
+                          StopSignal& stop, const Logger& log);
 
 }  // namespace connectors::runtime

@@ -108,8 +108,7 @@ void AppendCapturedFrame(Codec codec, uint32_t binding, std::string_view doc_jso
   out->append(doc_json);
 }
 
-FrameReader::FrameReader(int fd, Codec codec, UnknownKeys unknown_keys,
-                         size_t max_message_bytes)
+FrameReader::FrameReader(int fd, Codec codec, UnknownKeys unknown_keys, size_t max_message_bytes)
     : fd_(fd), codec_(codec), max_message_bytes_(max_message_bytes), json_parser_(unknown_keys) {}
 
 absl::StatusOr<bool> FrameReader::Fill(size_t n, int interrupt_fd) {
@@ -149,42 +148,37 @@ absl::StatusOr<bool> FrameReader::Next(google::protobuf::Message* message, int i
                                 : NextProto(message, interrupt_fd);
 }
 
-absl::StatusOr<bool> FrameReader::NextProto(google::protobuf::Message* message,
-                                            int interrupt_fd) {
+absl::StatusOr<bool> FrameReader::NextProto(google::protobuf::Message* message, int interrupt_fd) {
   auto have_header = Fill(4, interrupt_fd);
   if (!have_header.ok()) return have_header.status();
   if (!*have_header) {
     if (buffer_.size() == start_) return false;
-    return absl::InvalidArgumentError(StrCat("input ended inside a frame's 4-byte length (",
-                                                   buffer_.size() - start_, " bytes)"));
+    return absl::InvalidArgumentError(
+        StrCat("input ended inside a frame's 4-byte length (", buffer_.size() - start_, " bytes)"));
   }
   const auto* p = reinterpret_cast<const uint8_t*>(buffer_.data() + start_);
   const uint32_t length = p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t{p[3]} << 24);
   if (length > max_message_bytes_) {
-    return absl::InvalidArgumentError(StrCat("frame length ", length,
-                                                   " exceeds the maximum of ",
-                                                   max_message_bytes_, " bytes"));
+    return absl::InvalidArgumentError(
+        StrCat("frame length ", length, " exceeds the maximum of ", max_message_bytes_, " bytes"));
   }
   auto have_body = Fill(4 + size_t{length}, -1);
   if (!have_body.ok()) return have_body.status();
   if (!*have_body) {
-    return absl::InvalidArgumentError(StrCat("input ended inside a frame: expected ",
-                                                   length, " bytes, got ",
-                                                   buffer_.size() - start_ - 4));
+    return absl::InvalidArgumentError(StrCat("input ended inside a frame: expected ", length,
+                                             " bytes, got ", buffer_.size() - start_ - 4));
   }
   const char* body = buffer_.data() + start_ + 4;
   start_ += 4 + size_t{length};
   message->Clear();
   if (!message->ParseFromArray(body, static_cast<int>(length))) {
-    return absl::InvalidArgumentError(StrCat("malformed protobuf frame of ", length,
-                                                   " bytes for ",
-                                                   message->GetDescriptor()->full_name()));
+    return absl::InvalidArgumentError(StrCat("malformed protobuf frame of ", length, " bytes for ",
+                                             message->GetDescriptor()->full_name()));
   }
   return true;
 }
 
-absl::StatusOr<bool> FrameReader::NextJson(google::protobuf::Message* message,
-                                           int interrupt_fd) {
+absl::StatusOr<bool> FrameReader::NextJson(google::protobuf::Message* message, int interrupt_fd) {
   while (true) {
     size_t scanned = 0;
     const char* newline = nullptr;
@@ -195,16 +189,16 @@ absl::StatusOr<bool> FrameReader::NextJson(google::protobuf::Message* message,
       if (newline != nullptr) break;
       scanned = available;
       if (scanned > max_message_bytes_) {
-        return absl::InvalidArgumentError(StrCat(
-            "JSON message line exceeds the maximum of ", max_message_bytes_, " bytes"));
+        return absl::InvalidArgumentError(
+            StrCat("JSON message line exceeds the maximum of ", max_message_bytes_, " bytes"));
       }
       auto more = Fill(available + 1, scanned == 0 ? interrupt_fd : -1);
       if (!more.ok()) return more.status();
       if (!*more) {
         if (buffer_.size() == start_) return false;
-        return absl::InvalidArgumentError(
-            StrCat("input ended inside a JSON message (", buffer_.size() - start_,
-                         " bytes without a terminating newline)"));
+        return absl::InvalidArgumentError(StrCat("input ended inside a JSON message (",
+                                                 buffer_.size() - start_,
+                                                 " bytes without a terminating newline)"));
       }
     }
     const char* begin = buffer_.data() + start_;

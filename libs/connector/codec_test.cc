@@ -81,7 +81,9 @@ TEST(ProtoFrames, CaptureVectors) {
 
   capture::Response captured;
   captured.mutable_captured()->set_doc_json(R"({"a":1})");
-  EXPECT_EQ(ProtoFrame(captured), "0b00000032091207" "7b2261223a317d");
+  EXPECT_EQ(ProtoFrame(captured),
+            "0b00000032091207"
+            "7b2261223a317d");
 
   capture::Response checkpoint;
   checkpoint.mutable_checkpoint()->mutable_state()->set_updated_json(R"({"k":1})");
@@ -108,7 +110,8 @@ TEST(ProtoFrames, CaptureVectors) {
   s->add_resource_path_pointers("/name");
   EXPECT_EQ(ProtoFrame(spec_response),
             "210000000a1f08d787b90112027b7d1a027b7d2209"
-            "68747470733a2f2f783205" "2f6e616d65");
+            "68747470733a2f2f783205"
+            "2f6e616d65");
 }
 
 TEST(ProtoFrames, MaterializeVectors) {
@@ -147,7 +150,9 @@ TEST(ProtoFrames, RuntimeCheckpointSentinelRoundTrips) {
   materialize::Response r;
   ASSERT_TRUE(
       r.mutable_opened()->mutable_runtime_checkpoint()->ParseFromString(Unhex("f8ffffff0f01")));
-  EXPECT_EQ(ProtoFrame(r), "0a000000220" "80a06f8ffffff0f01");
+  EXPECT_EQ(ProtoFrame(r),
+            "0a000000220"
+            "80a06f8ffffff0f01");
 }
 
 TEST(ProtoFrames, InternalFieldVector) {
@@ -233,7 +238,8 @@ TEST(JsonLines, DecodedValuesAreTyped) {
   EXPECT_EQ(source.producers(0).state().last_ack(), 18446744073709551615ull);
   EXPECT_EQ(source.producers(0).state().begin(), -5);
 
-  auto load = FromJson<materialize::Request>(R"({"load":{"binding":1,"keyPacked":"AmEta2V5AA=="}})");
+  auto load =
+      FromJson<materialize::Request>(R"({"load":{"binding":1,"keyPacked":"AmEta2V5AA=="}})");
   EXPECT_EQ(ProtoFrame(load), "0d0000002a0b08011a0702612d6b657900");
 
   // Proto field names are accepted on input, as the runtime accepts them.
@@ -261,8 +267,7 @@ TEST(JsonLines, CaptureTranscriptOfSection62) {
 }
 
 TEST(JsonLines, RawFieldsKeepTheirExactText) {
-  auto r = FromJson<capture::Request>(
-      R"({"spec":{"config":{ "b" : 1.50,"a":[1e3, "x\ny"] }}})");
+  auto r = FromJson<capture::Request>(R"({"spec":{"config":{ "b" : 1.50,"a":[1e3, "x\ny"] }}})");
   EXPECT_EQ(r.spec().config_json(), R"({ "b" : 1.50,"a":[1e3, "x\ny"] })");
   r = FromJson<capture::Request>(R"({"spec":{"config":"just a string"  }})");
   EXPECT_EQ(r.spec().config_json(), R"("just a string")");
@@ -279,8 +284,9 @@ TEST(JsonLines, EnumsTimestampsAndDurations) {
       materialize::Response::Validated::Constraint::INCOMPATIBLE);
   const std::string line = JsonLine(validated);
   EXPECT_EQ(line, R"({"validated":{"bindings":[{"constraints":{"f":{"type":"UNSATISFIABLE"}}}]}})");
-  EXPECT_EQ(FromJson<materialize::Response>(line).validated().bindings(0).constraints().at("f").type(),
-            materialize::Response::Validated::Constraint::INCOMPATIBLE);
+  EXPECT_EQ(
+      FromJson<materialize::Response>(line).validated().bindings(0).constraints().at("f").type(),
+      materialize::Response::Validated::Constraint::INCOMPATIBLE);
   EXPECT_EQ(FromJson<capture::Request>(R"({"spec":{"connectorType":7}})").spec().connector_type(),
             flow::CaptureSpec::IMAGE);
 
@@ -288,8 +294,9 @@ TEST(JsonLines, EnumsTimestampsAndDurations) {
       R"({"flush":{"backfillCompletes":[{"binding":2,"timestamp":"2023-11-14T22:21:40.123+00:00"}]}})");
   EXPECT_EQ(flush.flush().backfill_completes(0).timestamp().seconds(), 1700000500);
   EXPECT_EQ(flush.flush().backfill_completes(0).timestamp().nanos(), 123000000);
-  EXPECT_EQ(JsonLine(flush),
-            R"({"flush":{"backfillCompletes":[{"binding":2,"timestamp":"2023-11-14T22:21:40.123Z"}]}})");
+  EXPECT_EQ(
+      JsonLine(flush),
+      R"({"flush":{"backfillCompletes":[{"binding":2,"timestamp":"2023-11-14T22:21:40.123Z"}]}})");
 
   flow::CaptureSpec spec;
   spec.mutable_shard_template()->mutable_max_txn_duration()->set_seconds(62);
@@ -303,18 +310,18 @@ TEST(JsonLines, EnumsTimestampsAndDurations) {
 }
 
 TEST(JsonLines, UnknownKeys) {
-  EXPECT_TRUE(JsonError<capture::Request>(R"({"acknowledge":{"checkpoints":1,"statePatches":[]}})")
-                  .ok());
+  EXPECT_TRUE(
+      JsonError<capture::Request>(R"({"acknowledge":{"checkpoints":1,"statePatches":[]}})").ok());
   EXPECT_TRUE(JsonError<capture::Request>(R"({"someNewKind":{"x":{"y":[1,2]}}})").ok());
-  auto status =
-      JsonError<capture::Response>(R"({"opened":{"bogus":true}})", UnknownKeys::kReject);
+  auto status = JsonError<capture::Response>(R"({"opened":{"bogus":true}})", UnknownKeys::kReject);
   EXPECT_EQ(status.message(), R"(unknown field "bogus" in capture.Response.Opened)");
 }
 
 TEST(JsonLines, MalformedInputNamesTheProblem) {
   auto status = JsonError<capture::Request>(R"({"acknowledge":{"checkpoints":"many"}})");
-  EXPECT_EQ(status.message(),
-            R"(field capture.Request.Acknowledge.checkpoints: "many" is not a valid unsigned 32-bit integer)");
+  EXPECT_EQ(
+      status.message(),
+      R"(field capture.Request.Acknowledge.checkpoints: "many" is not a valid unsigned 32-bit integer)");
   status = JsonError<capture::Request>(R"({"acknowledge":{"checkpoints":true}})");
   EXPECT_EQ(status.message(),
             "field capture.Request.Acknowledge.checkpoints: expected integer, got boolean");
@@ -399,7 +406,8 @@ TEST(FrameReader, RejectsMalformedJsonLines) {
     std::string input;
     std::string error;
   } cases[] = {
-      {"{\"acknowledge\":{}}", "input ended inside a JSON message (18 bytes without a terminating newline)"},
+      {"{\"acknowledge\":{}}",
+       "input ended inside a JSON message (18 bytes without a terminating newline)"},
       {"{\"acknowledge\":{\n", ""},
       {"not json\n", ""},
       {std::string(2000, ' ') + "x", "JSON message line exceeds the maximum of 1024 bytes"},

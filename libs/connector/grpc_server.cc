@@ -72,8 +72,7 @@ class Sessions {
 grpc::Status ToGrpc(const absl::Status& status, const Logger& log) {
   if (status.ok()) return grpc::Status::OK;
   log.Error(MessageOf(status));
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(MessageOf(status)));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(MessageOf(status)));
 }
 
 // Runs one session with its own stop signal registered in `sessions`.
@@ -145,6 +144,8 @@ absl::Status Serve(const std::string& address, grpc::Service& service, Sessions&
   // connector-init lifts message size limits; documents may be up to 16 MB and more.
   builder.SetMaxReceiveMessageSize(-1);
   builder.SetMaxSendMessageSize(-1);
+  // Pollers notice shutdown at their next timeout; the default makes a stop take seconds.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 100);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(
@@ -170,8 +171,7 @@ absl::Status ServeCaptureGrpc(const std::string& address, CaptureDriver& driver,
 }
 
 absl::Status ServeMaterializeGrpc(const std::string& address, MaterializeDriver& driver,
-                                  const ConfigCheck& configs, StopSignal& stop,
-                                  const Logger& log) {
+                                  const ConfigCheck& configs, StopSignal& stop, const Logger& log) {
   MaterializeService service(driver, configs, log);
   return Serve(address, service, service.sessions, stop, log);
 }

@@ -17,7 +17,6 @@ namespace connectors::runtime {
 absl::Status ServeCaptureGrpc(const std::string& address, CaptureDriver& driver,
                               const ConfigCheck& configs, StopSignal& stop, const Logger& log);
 absl::Status ServeMaterializeGrpc(const std::string& address, MaterializeDriver& driver,
-                                  const ConfigCheck& configs, StopSignal& stop,
-                                  const Logger& log);
+                                  const ConfigCheck& configs, StopSignal& stop, const Logger& log);
 
 }  // namespace connectors::runtime

@@ -4,9 +4,9 @@
 
 #include <cerrno>
 
-#include "libs/base/strings.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "libs/base/strings.h"
 #include "libs/json/writer.h"
 
 namespace connectors {
@@ -14,11 +14,16 @@ namespace {
 
 std::string_view LevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kError: return "error";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kTrace: return "trace";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kTrace:
+      return "trace";
   }
   return "info";
 }
@@ -33,13 +38,13 @@ std::string Encode(auto write_value) {
 }  // namespace
 
 absl::StatusOr<LogLevel> ParseLogLevel(std::string_view name) {
-  for (LogLevel level : {LogLevel::kError, LogLevel::kWarn, LogLevel::kInfo, LogLevel::kDebug,
-                         LogLevel::kTrace}) {
+  for (LogLevel level :
+       {LogLevel::kError, LogLevel::kWarn, LogLevel::kInfo, LogLevel::kDebug, LogLevel::kTrace}) {
     if (name == LevelName(level)) return level;
   }
   if (name == "warning") return LogLevel::kWarn;
-  return absl::InvalidArgumentError(StrCat(
-      "log level \"", name, "\" is not one of error, warn, info, debug, trace"));
+  return absl::InvalidArgumentError(
+      StrCat("log level \"", name, "\" is not one of error, warn, info, debug, trace"));
 }
 
 LogField LogField::Str(std::string_view key, std::string_view value) {
@@ -67,8 +72,7 @@ void Logger::Log(LogLevel level, std::string_view message,
   std::string line;
   json::Writer w(&line);
   w.BeginObject();
-  w.Key("ts").String(
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone()));
+  w.Key("ts").String(absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone()));
   w.Key("level").String(LevelName(level));
   w.Key("message").String(message);
   if (fields.size() > 0) {

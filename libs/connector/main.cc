@@ -24,7 +24,8 @@
 namespace connectors::runtime {
 namespace {
 
-constexpr std::string_view kUsage = R"(Usage: %s [--codec=json|proto] [--grpc-listen=HOST:PORT] [--log-level=LEVEL]
+constexpr std::string_view kUsage =
+    R"(Usage: %s [--codec=json|proto] [--grpc-listen=HOST:PORT] [--log-level=LEVEL]
 
 Serves the Flow connector protocol on stdin/stdout, or as a gRPC server with --grpc-listen.
   --codec        json or proto (default: FLOW_RUNTIME_CODEC, else proto)
@@ -138,10 +139,11 @@ int Run(int argc, char** argv, Driver& driver, ServeStdio serve_stdio, ServeGrpc
   ::signal(SIGPIPE, SIG_IGN);  // A closed output becomes a write error, not a silent death.
 
   const auto spec = driver.Spec();
-  auto configs = ConfigCheck::Compile(spec.config_schema_json(), spec.resource_config_schema_json());
+  auto configs =
+      ConfigCheck::Compile(spec.config_schema_json(), spec.resource_config_schema_json());
   if (!configs.ok()) {
     return Finish(absl::InternalError(StrCat("connector declares an invalid schema: ",
-                                                   MessageOf(configs.status()))),
+                                             MessageOf(configs.status()))),
                   log);
   }
   StopSignal stop;
@@ -168,12 +170,11 @@ int RunCaptureConnector(int argc, char** argv, CaptureDriver& driver) {
 int RunMaterializeConnector(int argc, char** argv, MaterializeDriver& driver) {
   return Run<MaterializeDriver, FdMaterializeStream>(
       argc, argv, driver,
-      [&](FdMaterializeStream& stream, const ConfigCheck& configs, StopSignal&,
-          const Logger& log) { return ServeMaterialize(driver, configs, stream, log); },
+      [&](FdMaterializeStream& stream, const ConfigCheck& configs, StopSignal&, const Logger& log) {
+        return ServeMaterialize(driver, configs, stream, log);
+      },
       [&](const std::string& address, const ConfigCheck& configs, StopSignal& stop,
-          const Logger& log) {
-        return ServeMaterializeGrpc(address, driver, configs, stop, log);
-      });
+          const Logger& log) { return ServeMaterializeGrpc(address, driver, configs, stop, log); });
 }
 
 }  // namespace connectors::runtime

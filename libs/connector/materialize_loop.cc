@@ -13,16 +13,15 @@ using ::materialize::Response;
 
 absl::Status ProtocolError(std::string_view expected, const Request& got) {
   auto kind = SingleKind(got);
-  return absl::FailedPreconditionError(
-      StrCat("materialize protocol error (expected ", expected, "): got ",
-                   kind.ok() ? *kind : MessageOf(kind.status())));
+  return absl::FailedPreconditionError(StrCat("materialize protocol error (expected ", expected,
+                                              "): got ",
+                                              kind.ok() ? *kind : MessageOf(kind.status())));
 }
 
 absl::Status CheckBindings(const ConfigCheck& configs, const ::flow::MaterializationSpec& spec) {
   if (auto status = configs.Endpoint(spec.config_json()); !status.ok()) return status;
   for (int i = 0; i < spec.bindings_size(); ++i) {
-    if (auto status = configs.Resource(i, spec.bindings(i).resource_config_json());
-        !status.ok()) {
+    if (auto status = configs.Resource(i, spec.bindings(i).resource_config_json()); !status.ok()) {
       return status;
     }
   }
@@ -31,8 +30,8 @@ absl::Status CheckBindings(const ConfigCheck& configs, const ::flow::Materializa
 
 absl::Status CheckBinding(uint32_t binding, size_t bindings, std::string_view what) {
   if (binding < bindings) return absl::OkStatus();
-  return absl::FailedPreconditionError(StrCat(what, " names binding ", binding,
-                                                    " but the task has ", bindings, " bindings"));
+  return absl::FailedPreconditionError(
+      StrCat(what, " names binding ", binding, " but the task has ", bindings, " bindings"));
 }
 
 absl::Status WriteAndFlush(MaterializeStream& stream, const Response& response) {
@@ -50,8 +49,14 @@ class Phase final : public RequestIterator<Item> {
 
   Phase(MaterializeStream& stream, Request& request, bool pending, size_t bindings, Select is_item,
         Select is_end, Get get, std::string_view expected)
-      : stream_(stream), request_(request), pending_(pending), bindings_(bindings),
-        is_item_(is_item), is_end_(is_end), get_(get), expected_(expected) {}
+      : stream_(stream),
+        request_(request),
+        pending_(pending),
+        bindings_(bindings),
+        is_item_(is_item),
+        is_end_(is_end),
+        get_(get),
+        expected_(expected) {}
 
   absl::StatusOr<const Item*> Next() override {
     if (done_) return nullptr;
@@ -59,8 +64,8 @@ class Phase final : public RequestIterator<Item> {
       auto more = stream_.Read(&request_, /*interruptible=*/false);
       if (!more.ok()) return more.status();
       if (!*more) {
-        return absl::FailedPreconditionError(StrCat(
-            "unexpected end of input in a transaction (expected ", expected_, ")"));
+        return absl::FailedPreconditionError(
+            StrCat("unexpected end of input in a transaction (expected ", expected_, ")"));
       }
     }
     pending_ = false;
@@ -128,7 +133,8 @@ class Transactions {
   absl::Status LoadAndFlush() {
     Phase<Request::Load> loads(
         stream_, request_, /*pending=*/true, bindings_,
-        [](const Request& r) { return r.has_load(); }, [](const Request& r) { return r.has_flush(); },
+        [](const Request& r) { return r.has_load(); },
+        [](const Request& r) { return r.has_flush(); },
         [](const Request& r) -> const Request::Load& { return r.load(); }, "Load or Flush");
     Response loaded;
     auto status = transactor_.Load(loads, [&](uint32_t binding, std::string_view doc) {
@@ -211,7 +217,7 @@ absl::Status ServeMaterialize(MaterializeDriver& driver, const ConfigCheck& conf
     if (!validated.ok()) return validated.status();
     if (validated->bindings_size() != validate.bindings_size()) {
       return absl::InternalError(StrCat("connector validated ", validated->bindings_size(),
-                                              " bindings of ", validate.bindings_size()));
+                                        " bindings of ", validate.bindings_size()));
     }
     *response.mutable_validated() = std::move(*validated);
   } else if (request.has_apply()) {

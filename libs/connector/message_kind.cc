@@ -17,9 +17,8 @@ absl::StatusOr<std::string_view> SingleKind(const google::protobuf::Message& mes
     if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
     if (kind != nullptr) {
       return absl::InvalidArgumentError(
-          StrCat(message.GetDescriptor()->full_name(), " sets both \"",
-                       kind->json_name(), "\" and \"", field->json_name(),
-                       "\"; exactly one kind is allowed per message"));
+          StrCat(message.GetDescriptor()->full_name(), " sets both \"", kind->json_name(),
+                 "\" and \"", field->json_name(), "\"; exactly one kind is allowed per message"));
     }
     kind = field;
   }

@@ -16,8 +16,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "libs/base/strings.h"
 #include "absl/time/time.h"
+#include "libs/base/strings.h"
 #include "libs/json/writer.h"
 
 namespace connectors::codec {
@@ -109,15 +109,33 @@ void EncodeSingular(const Message& m, const FieldDescriptor* field, json::Writer
   const Reflection* r = m.GetReflection();
   std::string scratch;
   switch (field->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_INT32: w.Int(r->GetInt32(m, field)); break;
-    case FieldDescriptor::CPPTYPE_UINT32: w.Uint(r->GetUInt32(m, field)); break;
-    case FieldDescriptor::CPPTYPE_INT64: w.String(StrCat(r->GetInt64(m, field))); break;
-    case FieldDescriptor::CPPTYPE_UINT64: w.String(StrCat(r->GetUInt64(m, field))); break;
-    case FieldDescriptor::CPPTYPE_DOUBLE: w.Double(r->GetDouble(m, field)); break;
-    case FieldDescriptor::CPPTYPE_FLOAT: w.Double(r->GetFloat(m, field)); break;
-    case FieldDescriptor::CPPTYPE_BOOL: w.Bool(r->GetBool(m, field)); break;
-    case FieldDescriptor::CPPTYPE_ENUM: EncodeEnum(r->GetEnumValue(m, field), field, w); break;
-    case FieldDescriptor::CPPTYPE_MESSAGE: EncodeSubMessage(r->GetMessage(m, field), w); break;
+    case FieldDescriptor::CPPTYPE_INT32:
+      w.Int(r->GetInt32(m, field));
+      break;
+    case FieldDescriptor::CPPTYPE_UINT32:
+      w.Uint(r->GetUInt32(m, field));
+      break;
+    case FieldDescriptor::CPPTYPE_INT64:
+      w.String(StrCat(r->GetInt64(m, field)));
+      break;
+    case FieldDescriptor::CPPTYPE_UINT64:
+      w.String(StrCat(r->GetUInt64(m, field)));
+      break;
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      w.Double(r->GetDouble(m, field));
+      break;
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      w.Double(r->GetFloat(m, field));
+      break;
+    case FieldDescriptor::CPPTYPE_BOOL:
+      w.Bool(r->GetBool(m, field));
+      break;
+    case FieldDescriptor::CPPTYPE_ENUM:
+      EncodeEnum(r->GetEnumValue(m, field), field, w);
+      break;
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      EncodeSubMessage(r->GetMessage(m, field), w);
+      break;
     case FieldDescriptor::CPPTYPE_STRING: {
       const std::string& value = r->GetStringReference(m, field, &scratch);
       if (IsRawJson(field)) {
@@ -132,22 +150,31 @@ void EncodeSingular(const Message& m, const FieldDescriptor* field, json::Writer
   }
 }
 
-void EncodeRepeatedElement(const Message& m, const FieldDescriptor* field, int i,
-                           json::Writer& w) {
+void EncodeRepeatedElement(const Message& m, const FieldDescriptor* field, int i, json::Writer& w) {
   const Reflection* r = m.GetReflection();
   std::string scratch;
   switch (field->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_INT32: w.Int(r->GetRepeatedInt32(m, field, i)); break;
-    case FieldDescriptor::CPPTYPE_UINT32: w.Uint(r->GetRepeatedUInt32(m, field, i)); break;
+    case FieldDescriptor::CPPTYPE_INT32:
+      w.Int(r->GetRepeatedInt32(m, field, i));
+      break;
+    case FieldDescriptor::CPPTYPE_UINT32:
+      w.Uint(r->GetRepeatedUInt32(m, field, i));
+      break;
     case FieldDescriptor::CPPTYPE_INT64:
       w.String(StrCat(r->GetRepeatedInt64(m, field, i)));
       break;
     case FieldDescriptor::CPPTYPE_UINT64:
       w.String(StrCat(r->GetRepeatedUInt64(m, field, i)));
       break;
-    case FieldDescriptor::CPPTYPE_DOUBLE: w.Double(r->GetRepeatedDouble(m, field, i)); break;
-    case FieldDescriptor::CPPTYPE_FLOAT: w.Double(r->GetRepeatedFloat(m, field, i)); break;
-    case FieldDescriptor::CPPTYPE_BOOL: w.Bool(r->GetRepeatedBool(m, field, i)); break;
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      w.Double(r->GetRepeatedDouble(m, field, i));
+      break;
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      w.Double(r->GetRepeatedFloat(m, field, i));
+      break;
+    case FieldDescriptor::CPPTYPE_BOOL:
+      w.Bool(r->GetRepeatedBool(m, field, i));
+      break;
     case FieldDescriptor::CPPTYPE_ENUM:
       EncodeEnum(r->GetRepeatedEnumValue(m, field, i), field, w);
       break;
@@ -181,13 +208,26 @@ void EncodeMap(const Message& m, const FieldDescriptor* field, json::Writer& w) 
     const Reflection* er = entry.GetReflection();
     std::string key;
     switch (key_field->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_STRING: key = er->GetString(entry, key_field); break;
-      case FieldDescriptor::CPPTYPE_INT32: key = StrCat(er->GetInt32(entry, key_field)); break;
-      case FieldDescriptor::CPPTYPE_UINT32: key = StrCat(er->GetUInt32(entry, key_field)); break;
-      case FieldDescriptor::CPPTYPE_INT64: key = StrCat(er->GetInt64(entry, key_field)); break;
-      case FieldDescriptor::CPPTYPE_UINT64: key = StrCat(er->GetUInt64(entry, key_field)); break;
-      case FieldDescriptor::CPPTYPE_BOOL: key = er->GetBool(entry, key_field) ? "true" : "false"; break;
-      default: break;
+      case FieldDescriptor::CPPTYPE_STRING:
+        key = er->GetString(entry, key_field);
+        break;
+      case FieldDescriptor::CPPTYPE_INT32:
+        key = StrCat(er->GetInt32(entry, key_field));
+        break;
+      case FieldDescriptor::CPPTYPE_UINT32:
+        key = StrCat(er->GetUInt32(entry, key_field));
+        break;
+      case FieldDescriptor::CPPTYPE_INT64:
+        key = StrCat(er->GetInt64(entry, key_field));
+        break;
+      case FieldDescriptor::CPPTYPE_UINT64:
+        key = StrCat(er->GetUInt64(entry, key_field));
+        break;
+      case FieldDescriptor::CPPTYPE_BOOL:
+        key = er->GetBool(entry, key_field) ? "true" : "false";
+        break;
+      default:
+        break;
     }
     entries.emplace_back(std::move(key), &entry);
   }
@@ -235,12 +275,18 @@ using Scalar = std::variant<int64_t, uint64_t, double, bool, std::string>;
 
 std::string_view TypeName(od::json_type type) {
   switch (type) {
-    case od::json_type::array: return "array";
-    case od::json_type::object: return "object";
-    case od::json_type::number: return "number";
-    case od::json_type::string: return "string";
-    case od::json_type::boolean: return "boolean";
-    case od::json_type::null: return "null";
+    case od::json_type::array:
+      return "array";
+    case od::json_type::object:
+      return "object";
+    case od::json_type::number:
+      return "number";
+    case od::json_type::string:
+      return "string";
+    case od::json_type::boolean:
+      return "boolean";
+    case od::json_type::null:
+      return "null";
   }
   return "value";
 }
@@ -299,8 +345,8 @@ class Decoder {
 
   static absl::Status WrongType(const FieldDescriptor* fd, std::string_view expected,
                                 od::json_type got) {
-    return absl::InvalidArgumentError(StrCat("field ", fd->full_name(), ": expected ",
-                                                   expected, ", got ", TypeName(got)));
+    return absl::InvalidArgumentError(
+        StrCat("field ", fd->full_name(), ": expected ", expected, ", got ", TypeName(got)));
   }
 
   absl::Status DecodeField(od::value value, Message* message, const FieldDescriptor* fd) {
@@ -358,15 +404,15 @@ class Decoder {
     std::string err;
     if (!absl::ParseTime(absl::RFC3339_full, absl::string_view(text.data(), text.size()), &t,
                          &err)) {
-      return absl::InvalidArgumentError(StrCat("field ", fd->full_name(), ": \"", text,
-                                                     "\" is not an RFC 3339 timestamp"));
+      return absl::InvalidArgumentError(
+          StrCat("field ", fd->full_name(), ": \"", text, "\" is not an RFC 3339 timestamp"));
     }
     auto* ts = static_cast<google::protobuf::Timestamp*>(sub);
     const absl::Duration since_epoch = t - absl::UnixEpoch();
     const int64_t seconds = absl::ToInt64Seconds(absl::Floor(since_epoch, absl::Seconds(1)));
     ts->set_seconds(seconds);
-    ts->set_nanos(static_cast<int32_t>(
-        absl::ToInt64Nanoseconds(since_epoch - absl::Seconds(seconds))));
+    ts->set_nanos(
+        static_cast<int32_t>(absl::ToInt64Nanoseconds(since_epoch - absl::Seconds(seconds))));
     return absl::OkStatus();
   }
 
@@ -375,8 +421,8 @@ class Decoder {
     absl::Duration d;
     if (!text.ends_with("s") ||
         !absl::ParseDuration(absl::string_view(text.data(), text.size()), &d)) {
-      return absl::InvalidArgumentError(StrCat("field ", fd->full_name(), ": \"", text,
-                                                     "\" is not a duration like \"1.5s\""));
+      return absl::InvalidArgumentError(
+          StrCat("field ", fd->full_name(), ": \"", text, "\" is not a duration like \"1.5s\""));
     }
     auto* duration = static_cast<google::protobuf::Duration*>(sub);
     const int64_t seconds = absl::IDivDuration(d, absl::Seconds(1), &d);
@@ -403,8 +449,8 @@ class Decoder {
       error = simdjson::SUCCESS;
     }
     if (error) return Fail(fd->full_name(), "malformed JSON value", error);
-    while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\n' ||
-                            raw.back() == '\r')) {
+    while (!raw.empty() &&
+           (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\n' || raw.back() == '\r')) {
       raw.remove_suffix(1);
     }
     return raw;
@@ -416,7 +462,8 @@ class Decoder {
       case FieldDescriptor::CPPTYPE_BOOL: {
         if (type != od::json_type::boolean) return WrongType(fd, "boolean", type);
         bool b = false;
-        if (auto error = value.get_bool().get(b); error) return Fail(fd->full_name(), "bad bool", error);
+        if (auto error = value.get_bool().get(b); error)
+          return Fail(fd->full_name(), "bad bool", error);
         return Scalar(b);
       }
       case FieldDescriptor::CPPTYPE_STRING: {
@@ -428,8 +475,7 @@ class Decoder {
         if (fd->type() != FieldDescriptor::TYPE_BYTES) return Scalar(std::string(s));
         std::string bytes;
         if (!absl::Base64Unescape(absl::string_view(s.data(), s.size()), &bytes)) {
-          return absl::InvalidArgumentError(
-              StrCat("field ", fd->full_name(), ": invalid base64"));
+          return absl::InvalidArgumentError(StrCat("field ", fd->full_name(), ": invalid base64"));
         }
         return Scalar(std::move(bytes));
       }
@@ -468,8 +514,8 @@ class Decoder {
       ev = fd->enum_type()->FindValueByName("INCOMPATIBLE");
     }
     if (ev == nullptr) {
-      return absl::InvalidArgumentError(StrCat("field ", fd->full_name(),
-                                                     ": unknown enum value \"", name, "\""));
+      return absl::InvalidArgumentError(
+          StrCat("field ", fd->full_name(), ": unknown enum value \"", name, "\""));
     }
     return Scalar(int64_t{ev->number()});
   }
@@ -485,8 +531,8 @@ class Decoder {
       }
     } else if (type == od::json_type::number) {
       text = value.raw_json_token();
-      while (!text.empty() && (text.back() == ' ' || text.back() == '\n' ||
-                               text.back() == '\t' || text.back() == '\r')) {
+      while (!text.empty() && (text.back() == ' ' || text.back() == '\n' || text.back() == '\t' ||
+                               text.back() == '\r')) {
         text.remove_suffix(1);
       }
     } else {
@@ -510,9 +556,9 @@ class Decoder {
       }
     }
     if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size()) {
-      return absl::InvalidArgumentError(StrCat(
-          "field ", fd->full_name(), ": \"", text, "\" is not a valid ",
-          is_unsigned ? "unsigned " : "", Is64Bit(fd) ? "64-bit" : "32-bit", " integer"));
+      return absl::InvalidArgumentError(StrCat("field ", fd->full_name(), ": \"", text,
+                                               "\" is not a valid ", is_unsigned ? "unsigned " : "",
+                                               Is64Bit(fd) ? "64-bit" : "32-bit", " integer"));
     }
     return out;
   }
@@ -520,36 +566,70 @@ class Decoder {
   static void SetScalar(Message* m, const FieldDescriptor* fd, Scalar value) {
     const Reflection* r = m->GetReflection();
     switch (fd->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_INT32: r->SetInt32(m, fd, std::get<int64_t>(value)); break;
-      case FieldDescriptor::CPPTYPE_INT64: r->SetInt64(m, fd, std::get<int64_t>(value)); break;
-      case FieldDescriptor::CPPTYPE_UINT32: r->SetUInt32(m, fd, std::get<uint64_t>(value)); break;
-      case FieldDescriptor::CPPTYPE_UINT64: r->SetUInt64(m, fd, std::get<uint64_t>(value)); break;
-      case FieldDescriptor::CPPTYPE_DOUBLE: r->SetDouble(m, fd, std::get<double>(value)); break;
-      case FieldDescriptor::CPPTYPE_FLOAT: r->SetFloat(m, fd, std::get<double>(value)); break;
-      case FieldDescriptor::CPPTYPE_BOOL: r->SetBool(m, fd, std::get<bool>(value)); break;
-      case FieldDescriptor::CPPTYPE_ENUM: r->SetEnumValue(m, fd, std::get<int64_t>(value)); break;
+      case FieldDescriptor::CPPTYPE_INT32:
+        r->SetInt32(m, fd, std::get<int64_t>(value));
+        break;
+      case FieldDescriptor::CPPTYPE_INT64:
+        r->SetInt64(m, fd, std::get<int64_t>(value));
+        break;
+      case FieldDescriptor::CPPTYPE_UINT32:
+        r->SetUInt32(m, fd, std::get<uint64_t>(value));
+        break;
+      case FieldDescriptor::CPPTYPE_UINT64:
+        r->SetUInt64(m, fd, std::get<uint64_t>(value));
+        break;
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+        r->SetDouble(m, fd, std::get<double>(value));
+        break;
+      case FieldDescriptor::CPPTYPE_FLOAT:
+        r->SetFloat(m, fd, std::get<double>(value));
+        break;
+      case FieldDescriptor::CPPTYPE_BOOL:
+        r->SetBool(m, fd, std::get<bool>(value));
+        break;
+      case FieldDescriptor::CPPTYPE_ENUM:
+        r->SetEnumValue(m, fd, std::get<int64_t>(value));
+        break;
       case FieldDescriptor::CPPTYPE_STRING:
         r->SetString(m, fd, std::move(std::get<std::string>(value)));
         break;
-      case FieldDescriptor::CPPTYPE_MESSAGE: break;
+      case FieldDescriptor::CPPTYPE_MESSAGE:
+        break;
     }
   }
 
   static void AddScalar(Message* m, const FieldDescriptor* fd, Scalar value) {
     const Reflection* r = m->GetReflection();
     switch (fd->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_INT32: r->AddInt32(m, fd, std::get<int64_t>(value)); break;
-      case FieldDescriptor::CPPTYPE_INT64: r->AddInt64(m, fd, std::get<int64_t>(value)); break;
-      case FieldDescriptor::CPPTYPE_UINT32: r->AddUInt32(m, fd, std::get<uint64_t>(value)); break;
-      case FieldDescriptor::CPPTYPE_UINT64: r->AddUInt64(m, fd, std::get<uint64_t>(value)); break;
-      case FieldDescriptor::CPPTYPE_DOUBLE: r->AddDouble(m, fd, std::get<double>(value)); break;
-      case FieldDescriptor::CPPTYPE_FLOAT: r->AddFloat(m, fd, std::get<double>(value)); break;
-      case FieldDescriptor::CPPTYPE_BOOL: r->AddBool(m, fd, std::get<bool>(value)); break;
-      case FieldDescriptor::CPPTYPE_ENUM: r->AddEnumValue(m, fd, std::get<int64_t>(value)); break;
+      case FieldDescriptor::CPPTYPE_INT32:
+        r->AddInt32(m, fd, std::get<int64_t>(value));
+        break;
+      case FieldDescriptor::CPPTYPE_INT64:
+        r->AddInt64(m, fd, std::get<int64_t>(value));
+        break;
+      case FieldDescriptor::CPPTYPE_UINT32:
+        r->AddUInt32(m, fd, std::get<uint64_t>(value));
+        break;
+      case FieldDescriptor::CPPTYPE_UINT64:
+        r->AddUInt64(m, fd, std::get<uint64_t>(value));
+        break;
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+        r->AddDouble(m, fd, std::get<double>(value));
+        break;
+      case FieldDescriptor::CPPTYPE_FLOAT:
+        r->AddFloat(m, fd, std::get<double>(value));
+        break;
+      case FieldDescriptor::CPPTYPE_BOOL:
+        r->AddBool(m, fd, std::get<bool>(value));
+        break;
+      case FieldDescriptor::CPPTYPE_ENUM:
+        r->AddEnumValue(m, fd, std::get<int64_t>(value));
+        break;
       case FieldDescriptor::CPPTYPE_STRING:
         r->AddString(m, fd, std::move(std::get<std::string>(value)));
         break;
-      case FieldDescriptor::CPPTYPE_MESSAGE: break;
+      case FieldDescriptor::CPPTYPE_MESSAGE:
+        break;
     }
   }
 
@@ -602,7 +682,8 @@ class Decoder {
     for (auto result : object) {
       od::field field;
       std::string_view key;
-      if (auto error = std::move(result).get(field); error) return Fail(fd->full_name(), "malformed map", error);
+      if (auto error = std::move(result).get(field); error)
+        return Fail(fd->full_name(), "malformed map", error);
       if (auto error = field.unescaped_key().get(key); error) {
         return Fail(fd->full_name(), "malformed map key", error);
       }
@@ -614,7 +695,8 @@ class Decoder {
       entry->GetReflection()->SetString(entry, key_field, std::string(key));
       od::value v = field.value();
       od::json_type vt;
-      if (auto error = v.type().get(vt); error) return Fail(fd->full_name(), "malformed map", error);
+      if (auto error = v.type().get(vt); error)
+        return Fail(fd->full_name(), "malformed map", error);
       if (IsRawJson(fd)) {
         auto raw = RawJson(v, vt, fd);
         if (!raw.ok()) return raw.status();
@@ -667,9 +749,8 @@ absl::Status JsonMessageParser::Parse(std::string* json, Message* message) {
   }
   od::object object;
   if (auto e = doc.get_object().get(object); e) {
-    return absl::InvalidArgumentError(StrCat("invalid JSON for ", type,
-                                                   ": expected an object (",
-                                                   simdjson::error_message(e), ")"));
+    return absl::InvalidArgumentError(StrCat("invalid JSON for ", type, ": expected an object (",
+                                             simdjson::error_message(e), ")"));
   }
   Decoder decoder(impl_->unknown_keys);
   if (auto status = decoder.DecodeFields(object, message); !status.ok()) return status;
