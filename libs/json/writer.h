@@ -23,8 +23,10 @@ class Writer {
   Writer& String(std::string_view value);
   Writer& Int(int64_t value);
   Writer& Uint(uint64_t value);
-  // Shortest text that parses back to the same double. NaN and infinities have no JSON form
-  // and are written as null.
+  // Shortest digits that parse back to the same double, always recognisable as a float (1.0
+  // is "1.0", never "1") so that re-parsing keeps the number's type. Layout matches serde_json
+  // (Rust's ryu), which produces the JSON bytes Flow packs into tuples: "1e16", "0.0001",
+  // "1e-7", "1.5e300". NaN and infinities have no JSON form and are written as null.
   Writer& Double(double value);
   Writer& Bool(bool value);
   Writer& Null();
@@ -45,5 +47,8 @@ class Writer {
 // Appends `value` as a quoted JSON string, escaping quotes, backslashes and control
 // characters. Bytes >= 0x80 pass through unchanged (UTF-8 stays UTF-8).
 void AppendQuoted(std::string_view value, std::string* out);
+
+// Appends a finite double formatted as Writer::Double does.
+void AppendDouble(double value, std::string* out);
 
 }  // namespace connectors::json

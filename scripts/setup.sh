@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian package the project needs (build, tests, services, images). Idempotent
+# and silent when everything is already present. Only Debian's apt archive is used.
+set -euo pipefail
+
+PACKAGES=(
+  # Build
+  bazel-bootstrap g++ clang-format
+  # Flow protocol, runtime and codecs
+  protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev libabsl-dev
+  libsimdjson-dev libyaml-cpp-dev
+  # Tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # Systems the connectors talk to
+  libpq-dev postgresql postgresql-client libcurl4-openssl-dev libssh-dev
+  openssh-server openssh-client
+  zlib1g-dev libzstd-dev
+)
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done" >&2
