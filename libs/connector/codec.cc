@@ -125,9 +125,7 @@ absl::StatusOr<bool> FrameReader::Fill(size_t n, int interrupt_fd) {
       const int ready = ::poll(fds, 2, -1);
       if (ready < 0 && errno == EINTR) continue;
       if (ready < 0) return absl::InternalError(StrCat("poll: ", std::strerror(errno)));
-      if ((fds[1].revents & POLLIN) && !(fds[0].revents & (POLLIN | POLLHUP))) {
-        return absl::CancelledError("stop requested");
-      }
+      if (fds[1].revents & POLLIN) return absl::CancelledError("stop requested");
     }
     const size_t at = buffer_.size();
     buffer_.resize(at + kReadChunk);
@@ -144,6 +142,13 @@ absl::StatusOr<bool> FrameReader::Fill(size_t n, int interrupt_fd) {
 }
 
 absl::StatusOr<bool> FrameReader::Next(google::protobuf::Message* message, int interrupt_fd) {
+  // A stop wins over input that is already buffered: a busy peer must not postpone it.
+  if (interrupt_fd >= 0) {
+    pollfd stop = {interrupt_fd, POLLIN, 0};
+    if (::poll(&stop, 1, 0) > 0 && (stop.revents & POLLIN)) {
+      return absl::CancelledError("stop requested");
+    }
+  }
   return codec_ == Codec::kJson ? NextJson(message, interrupt_fd)
                                 : NextProto(message, interrupt_fd);
 }

@@ -45,8 +45,9 @@ class FrameReader {
               size_t max_message_bytes = kDefaultMaxMessageBytes);
 
   // Reads the next message into `message`. Returns false at a clean end of input (EOF between
-  // messages). When `interrupt_fd` >= 0 and becomes readable before a message starts, returns
-  // a Cancelled status. Malformed input yields InvalidArgument naming the problem.
+  // messages). When `interrupt_fd` >= 0 is readable before a message starts (even if input is
+  // already buffered), returns a Cancelled status. Malformed input yields InvalidArgument naming
+  // the problem.
   absl::StatusOr<bool> Next(google::protobuf::Message* message, int interrupt_fd = -1);
 
   Codec codec() const { return codec_; }
