@@ -20,7 +20,8 @@ state=$(cat "$STATE_FILE")
 open='{"open":{"capture":{"name":"demo/hello","connectorType":"IMAGE","config":{"greeting":"Hello","interval_ms":500},"bindings":[{"resourceConfig":{"name":"greetings"},"resourcePath":["greetings"],"collection":{"name":"demo/greetings","key":["/id"]},"stateKey":"greetings"}]},"range":{"keyEnd":4294967295,"rClockEnd":4294967295},"state":'"$state"'}}'
 
 echo "demo: capturing greetings (state in $STATE_FILE); Ctrl-C to stop" >&2
-coproc CONNECTOR { LOG_LEVEL=info exec "$BIN" --codec=json; }
+# Its own session: Ctrl-C reaches only this script, which forwards one SIGTERM.
+coproc CONNECTOR { LOG_LEVEL=info exec setsid "$BIN" --codec=json; }
 connector_pid=$CONNECTOR_PID
 trap 'kill -TERM "$connector_pid" 2>/dev/null || true' INT TERM
 printf '%s\n' "$open" >&"${CONNECTOR[1]}"
