@@ -13,7 +13,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # Systems the connectors talk to
   libpq-dev postgresql postgresql-client libcurl4-openssl-dev libssh-dev
-  openssh-server openssh-client
+  openssh-server openssh-client libsqlite3-dev
+  # Test harness: the HTTP file server (tests/harness)
+  libcpp-httplib-dev
   zlib1g-dev libzstd-dev
 )
 

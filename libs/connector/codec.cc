@@ -95,7 +95,6 @@ void AppendCapturedFrame(Codec codec, uint32_t binding, std::string_view doc_jso
   const size_t captured_size = (binding != 0 ? 1 + VarintSize(binding) : 0) + 1 +
                                VarintSize(doc_json.size()) + doc_json.size();
   const size_t response_size = 1 + VarintSize(captured_size) + captured_size;
-  out->reserve(out->size() + 4 + response_size);
   AppendU32Le(static_cast<uint32_t>(response_size), out);
   out->push_back(0x32);
   AppendVarint(captured_size, out);

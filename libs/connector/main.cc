@@ -3,13 +3,11 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "absl/strings/match.h"
 #include "libs/base/strings.h"
@@ -18,6 +16,7 @@
 #include "libs/connector/config_check.h"
 #include "libs/connector/grpc_server.h"
 #include "libs/connector/materialize_loop.h"
+#include "libs/connector/signals.h"
 #include "libs/connector/stdio_stream.h"
 #include "libs/connector/stop.h"
 
@@ -79,46 +78,6 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool* help) {
   }
   return options;
 }
-
-// Turns SIGTERM/SIGINT into a stop request, from a thread of its own (signal handlers can do
-// almost nothing safely). A second signal exits at once.
-class SignalWatcher {
- public:
-  SignalWatcher(StopSignal& stop, const Logger& log) : stop_(stop), log_(log) {
-    sigemptyset(&signals_);
-    sigaddset(&signals_, SIGTERM);
-    sigaddset(&signals_, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
-    thread_ = std::thread([this] { Watch(); });
-  }
-  ~SignalWatcher() {
-    done_ = true;
-    thread_.join();
-  }
-
- private:
-  void Watch() {
-    const timespec poll_interval = {0, 100'000'000};
-    int received = 0;
-    while (!done_) {
-      const int signal = sigtimedwait(&signals_, nullptr, &poll_interval);
-      if (signal < 0) continue;
-      if (++received > 1) {
-        log_.Error("second stop signal received; exiting immediately");
-        std::_Exit(130);
-      }
-      log_.Info("stop signal received; finishing the current unit of work",
-                {LogField::Str("signal", strsignal(signal))});
-      stop_.Stop();
-    }
-  }
-
-  StopSignal& stop_;
-  const Logger& log_;
-  sigset_t signals_;
-  std::atomic<bool> done_ = false;
-  std::thread thread_;
-};
 
 int Finish(const absl::Status& status, const Logger& log) {
   if (status.ok()) return 0;
