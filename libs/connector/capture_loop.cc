@@ -64,12 +64,14 @@ class Session final : public CaptureSession, public CaptureOutput {
     auto* state = response.mutable_checkpoint()->mutable_state();
     state->set_updated_json(state_json.empty() ? "{}" : std::string(state_json));
     state->set_merge_patch(merge_patch);
-    if (auto status = stream_.Write(response); !status.ok()) return status;
-    if (auto status = stream_.Flush(); !status.ok()) return status;
+    {
+      // Counted before it is sent: the runtime may acknowledge it the moment it arrives.
+      std::lock_guard<std::mutex> ack_lock(ack_mu_);
+      ++checkpoints_;
+    }
     pending_documents_ = 0;
-    std::lock_guard<std::mutex> ack_lock(ack_mu_);
-    ++checkpoints_;
-    return absl::OkStatus();
+    if (auto status = stream_.Write(response); !status.ok()) return status;
+    return stream_.Flush();
   }
 
   uint64_t acknowledged() const override {

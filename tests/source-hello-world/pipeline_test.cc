@@ -1,0 +1,144 @@
+// source-hello-world through the local runtime: capture into collections, materialize into
+// SQLite, resume from committed state, and compare everything with a snapshot.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "libs/process/subprocess.h"
+#include "tests/snapshot/snapshot.h"
+
+namespace connectors {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Env(const char* name) {
+  const char* value = std::getenv(name);
+  EXPECT_NE(value, nullptr) << name;
+  return value == nullptr ? "" : fs::absolute(value).string();
+}
+
+class Pipeline : public testing::Test {
+ protected:
+  void SetUp() override {
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    dir_ = fs::path(tmp != nullptr ? tmp : "/tmp") /
+           ("pipeline-" + std::to_string(::getpid()) + "-" +
+            testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    std::ofstream(dir_ / "catalog.yaml") << R"(captures:
+  acmeCo/hello:
+    endpoint:
+      local:
+        command: [")" << Env("HELLO_WORLD_BINARY") << R"("]
+        config: {greeting: Hi, interval_ms: 1, stop_after: 3}
+    bindings:
+      - resource: {name: greetings}
+        target: acmeCo/greetings
+      - resource: {name: salutations}
+        target: acmeCo/salutations
+collections:
+  acmeCo/greetings:
+    key: [/id]
+    schema: {type: object, properties: {id: {type: integer}, message: {type: string}, ts: {type: string, format: date-time}}, required: [id, message, ts]}
+  acmeCo/salutations:
+    key: [/id]
+    schema: {type: object, properties: {id: {type: integer}}, required: [id]}
+materializations:
+  acmeCo/to-sqlite:
+    endpoint:
+      local:
+        command: [")" << Env("MATERIALIZE_SQLITE_BINARY") << R"("]
+        config: {path: ")" << (dir_ / "out.db").string() << R"("}
+    bindings:
+      - source: acmeCo/greetings
+        resource: {table: greetings}
+      - source: acmeCo/salutations
+        resource: {table: salutations}
+)";
+  }
+
+  // Runs flow-local and returns its exit code; its stderr goes to the test log.
+  int FlowLocal(std::vector<std::string> args) {
+    process::SpawnOptions options;
+    options.argv = {Env("FLOW_LOCAL_BINARY")};
+    options.argv.insert(options.argv.end(), args.begin(), args.end());
+    for (const char* flag : {"--catalog", "--data-dir"}) options.argv.push_back(flag),
+        options.argv.push_back(flag == std::string("--catalog") ? (dir_ / "catalog.yaml").string()
+                                                                 : (dir_ / "data").string());
+    options.pipe_stderr = false;
+    auto child = process::Subprocess::Spawn(options);
+    EXPECT_TRUE(child.ok()) << child.status();
+    child->CloseStdin();
+    auto code = child->Wait(absl::Seconds(60));
+    EXPECT_TRUE(code.ok()) << code.status();
+    return code.ok() ? *code : -1;
+  }
+
+  std::string Journal(const std::string& file) {
+    std::ifstream in(dir_ / "data" / "collections" / file);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  std::string Table(const std::string& table) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open((dir_ / "out.db").string().c_str(), &db), SQLITE_OK);
+    std::string out;
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, ("SELECT doc FROM " + table + " ORDER BY key").c_str(), -1,
+                                 &stmt, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      out += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+      out += "\n";
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return out;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(Pipeline, CaptureMaterializeAndResume) {
+  ASSERT_EQ(FlowLocal({"capture", "--task", "acmeCo/hello", "--once"}), 0);
+  ASSERT_EQ(FlowLocal({"materialize", "--task", "acmeCo/to-sqlite", "--until-caught-up"}), 0);
+  // The second session resumes each binding's counter from the committed state.
+  ASSERT_EQ(FlowLocal({"capture", "--task", "acmeCo/hello", "--once"}), 0);
+  ASSERT_EQ(FlowLocal({"materialize", "--task", "acmeCo/to-sqlite", "--until-caught-up"}), 0);
+
+  const std::string output =
+      "# journal acmeCo/greetings\n" + Journal("acmeCo%2Fgreetings.jsonl") +
+      "# journal acmeCo/salutations\n" + Journal("acmeCo%2Fsalutations.jsonl") +
+      "# sqlite greetings\n" + Table("greetings") + "# sqlite salutations\n" +
+      Table("salutations");
+  snapshot::ExpectMatches("tests/source-hello-world/snapshots/pipeline.snap", output);
+}
+
+TEST_F(Pipeline, DocumentsFailingTheCollectionSchemaStopTheCapture) {
+  // Tighten the schema so that the connector's documents no longer match.
+  std::string catalog;
+  {
+    std::ifstream in(dir_ / "catalog.yaml");
+    std::stringstream text;
+    text << in.rdbuf();
+    catalog = text.str();
+  }
+  const std::string from = "message: {type: string}";
+  catalog.replace(catalog.find(from), from.size(), "message: {type: string, maxLength: 3}");
+  std::ofstream(dir_ / "catalog.yaml") << catalog;
+  EXPECT_EQ(FlowLocal({"capture", "--task", "acmeCo/hello", "--once"}), 1);
+  EXPECT_EQ(Journal("acmeCo%2Fgreetings.jsonl"), "") << "nothing may be committed";
+}
+
+}  // namespace
+}  // namespace connectors
