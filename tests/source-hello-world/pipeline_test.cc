@@ -36,7 +36,8 @@ class Pipeline : public testing::Test {
   acmeCo/hello:
     endpoint:
       local:
-        command: [")" << Env("HELLO_WORLD_BINARY") << R"("]
+        command: [")" << Env("HELLO_WORLD_BINARY")
+                                         << R"("]
         config: {greeting: Hi, interval_ms: 1, stop_after: 3}
     bindings:
       - resource: {name: greetings}
@@ -54,8 +55,10 @@ materializations:
   acmeCo/to-sqlite:
     endpoint:
       local:
-        command: [")" << Env("MATERIALIZE_SQLITE_BINARY") << R"("]
-        config: {path: ")" << (dir_ / "out.db").string() << R"("}
+        command: [")" << Env("MATERIALIZE_SQLITE_BINARY")
+                                         << R"("]
+        config: {path: ")" << (dir_ / "out.db").string()
+                                         << R"("}
     bindings:
       - source: acmeCo/greetings
         resource: {table: greetings}
@@ -69,9 +72,10 @@ materializations:
     process::SpawnOptions options;
     options.argv = {Env("FLOW_LOCAL_BINARY")};
     options.argv.insert(options.argv.end(), args.begin(), args.end());
-    for (const char* flag : {"--catalog", "--data-dir"}) options.argv.push_back(flag),
-        options.argv.push_back(flag == std::string("--catalog") ? (dir_ / "catalog.yaml").string()
-                                                                 : (dir_ / "data").string());
+    for (const char* flag : {"--catalog", "--data-dir"})
+      options.argv.push_back(flag),
+          options.argv.push_back(flag == std::string("--catalog") ? (dir_ / "catalog.yaml").string()
+                                                                  : (dir_ / "data").string());
     options.pipe_stderr = false;
     auto child = process::Subprocess::Spawn(options);
     EXPECT_TRUE(child.ok()) << child.status();
@@ -116,11 +120,10 @@ TEST_F(Pipeline, CaptureMaterializeAndResume) {
   ASSERT_EQ(FlowLocal({"capture", "--task", "acmeCo/hello", "--once"}), 0);
   ASSERT_EQ(FlowLocal({"materialize", "--task", "acmeCo/to-sqlite", "--until-caught-up"}), 0);
 
-  const std::string output =
-      "# journal acmeCo/greetings\n" + Journal("acmeCo%2Fgreetings.jsonl") +
-      "# journal acmeCo/salutations\n" + Journal("acmeCo%2Fsalutations.jsonl") +
-      "# sqlite greetings\n" + Table("greetings") + "# sqlite salutations\n" +
-      Table("salutations");
+  const std::string output = "# journal acmeCo/greetings\n" + Journal("acmeCo%2Fgreetings.jsonl") +
+                             "# journal acmeCo/salutations\n" +
+                             Journal("acmeCo%2Fsalutations.jsonl") + "# sqlite greetings\n" +
+                             Table("greetings") + "# sqlite salutations\n" + Table("salutations");
   snapshot::ExpectMatches("tests/source-hello-world/snapshots/pipeline.snap", output);
 }
 
