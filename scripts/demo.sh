@@ -1,46 +1,71 @@
 #!/usr/bin/env bash
-# The main job: runs a capture end to end and prints what it captures until Ctrl-C.
+# The main job: a local pipeline run by flow-local until Ctrl-C, then a check that the source
+# and the destination agree.
 #
-# Until the local runtime and the PostgreSQL connectors land, this drives source-hello-world
-# directly over the JSON codec, acting as Flow's runtime would: it sends Open with the saved
-# state, prints each captured document, acknowledges each checkpoint, and saves the state so
-# that the next run resumes where this one stopped.
+# Until the PostgreSQL connectors land, the pipeline is source-hello-world -> collection ->
+# materialize-sqlite: greetings are captured into a durable collection journal and
+# materialized into a SQLite database, exactly once, resuming where the last run stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-bazel build //source-hello-world >&2
+targets=(//tests/runtime:flow-local //source-hello-world //tests/runtime/fixtures:materialize-sqlite)
+bazel build "${targets[@]}" >&2
+bin=$PWD/bazel-bin
 
-BIN=bazel-bin/source-hello-world/source-hello-world
-STATE_DIR=${DEMO_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/connectors-demo}
-mkdir -p "$STATE_DIR"
-STATE_FILE="$STATE_DIR/hello-world.state.json"
-[ -s "$STATE_FILE" ] || echo '{}' >"$STATE_FILE"
-state=$(cat "$STATE_FILE")
+DEMO_DIR=${DEMO_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/connectors-demo}
+mkdir -p "$DEMO_DIR"
+cat >"$DEMO_DIR/catalog.yaml" <<YAML
+captures:
+  demo/hello:
+    endpoint:
+      local:
+        command: [$bin/source-hello-world/source-hello-world]
+        config: {greeting: Hello, interval_ms: 200}
+    bindings:
+      - resource: {name: greetings}
+        target: demo/greetings
+collections:
+  demo/greetings:
+    key: [/id]
+    schema:
+      type: object
+      properties:
+        id: {type: integer}
+        message: {type: string}
+        ts: {type: string, format: date-time}
+      required: [id, message, ts]
+materializations:
+  demo/to-sqlite:
+    endpoint:
+      local:
+        command: [$bin/tests/runtime/fixtures/materialize-sqlite]
+        config: {path: $DEMO_DIR/greetings.db}
+    bindings:
+      - source: demo/greetings
+        resource: {table: greetings}
+YAML
 
-open='{"open":{"capture":{"name":"demo/hello","connectorType":"IMAGE","config":{"greeting":"Hello","interval_ms":500},"bindings":[{"resourceConfig":{"name":"greetings"},"resourcePath":["greetings"],"collection":{"name":"demo/greetings","key":["/id"]},"stateKey":"greetings"}]},"range":{"keyEnd":4294967295,"rClockEnd":4294967295},"state":'"$state"'}}'
-
-echo "demo: capturing greetings (state in $STATE_FILE); Ctrl-C to stop" >&2
+flow_local=("$bin/tests/runtime/flow-local")
+common=(--catalog "$DEMO_DIR/catalog.yaml" --data-dir "$DEMO_DIR/data")
+echo "demo: running demo/hello -> demo/greetings -> $DEMO_DIR/greetings.db; Ctrl-C to stop" >&2
 # Its own session: Ctrl-C reaches only this script, which forwards one SIGTERM.
-coproc CONNECTOR { LOG_LEVEL=info exec setsid "$BIN" --codec=json; }
-connector_pid=$CONNECTOR_PID
-trap 'kill -TERM "$connector_pid" 2>/dev/null || true' INT TERM
-printf '%s\n' "$open" >&"${CONNECTOR[1]}"
+setsid "${flow_local[@]}" run "${common[@]}" &
+runtime=$!
+trap 'kill -TERM "$runtime" 2>/dev/null || true' INT TERM
+wait "$runtime" || wait "$runtime" || true
+trap - INT TERM
 
-documents=0
-while IFS= read -r line <&"${CONNECTOR[0]}"; do
-  case "$line" in
-    '{"captured":'*)
-      documents=$((documents + 1))
-      echo "${line#'{"captured":{"doc":'}" | sed 's/}}$//'
-      ;;
-    '{"checkpoint":'*)
-      # The greeting counter is the whole state, so the latest patch is the new state.
-      echo "$line" | sed 's/^{"checkpoint":{"state":{"updated":\(.*\),"mergePatch":true}}}$/\1/' \
-        >"$STATE_FILE.tmp" && mv "$STATE_FILE.tmp" "$STATE_FILE"
-      echo '{"acknowledge":{"checkpoints":1}}' >&"${CONNECTOR[1]}" 2>/dev/null || true
-      ;;
-  esac
-done
-wait "$connector_pid" && code=0 || code=$?
-echo "demo: captured $documents documents; connector exited with code $code" >&2
-exit "$code"
+echo "demo: stopped; materializing what is left, then verifying" >&2
+"${flow_local[@]}" materialize "${common[@]}" --task demo/to-sqlite --until-caught-up --log-level warn
+
+journal="$DEMO_DIR/data/collections/demo%2Fgreetings.jsonl"
+captured=$(wc -l <"$journal")
+read -r rows min_id max_id <<<"$(sqlite3 -separator ' ' "$DEMO_DIR/greetings.db" \
+  "SELECT count(*), coalesce(min(json_extract(doc,'$.id')),0), coalesce(max(json_extract(doc,'$.id')),-1) FROM greetings")"
+echo "demo: collection demo/greetings holds $captured documents; greetings.db holds $rows rows (ids $min_id..$max_id)"
+if [ "$captured" -eq "$rows" ] && [ "$max_id" -eq $((rows - 1)) ] && [ "$min_id" -eq 0 ]; then
+  echo "demo: verified: source and destination agree"
+else
+  echo "demo: MISMATCH between source and destination" >&2
+  exit 1
+fi

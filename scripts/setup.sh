@@ -17,6 +17,8 @@ PACKAGES=(
   # Test harness: the HTTP file server (tests/harness)
   libcpp-httplib-dev
   zlib1g-dev libzstd-dev
+  # The demo verifies its SQLite destination with the sqlite3 shell
+  sqlite3
 )
 
 missing=()

@@ -76,26 +76,25 @@ Located ItemOf(const Located& parent, const YAML::Node& item, size_t index) {
           parent.file};
 }
 
+// Runaway nesting (a recursive alias) would bury a message under its path: keep both ends, cut
+// at key boundaries so that what is left still reads as a path.
+std::string ShortPath(std::string_view path) {
+  constexpr size_t kHead = 120, kTail = 60;
+  if (path.size() <= kHead + kTail) return std::string(path);
+  size_t head = path.find_last_of('.', kHead);
+  if (head == std::string_view::npos) head = kHead;
+  size_t tail = path.find('.', path.size() - kTail);
+  tail = tail == std::string_view::npos ? path.size() - kTail : tail + 1;
+  return StrCat(path.substr(0, head), "...", path.substr(tail));
+}
+
 absl::Status ErrorAt(std::string_view file, const YAML::Mark& mark, std::string_view path,
                      std::string_view message) {
   std::string out;
   if (!file.empty()) StrAppend(&out, file, ":");
-  if (mark.line >= 0) {
-    StrAppend(&out, mark.line + 1, ":", mark.column + 1, ":");
-  }
+  if (mark.line >= 0) StrAppend(&out, mark.line + 1, ":", mark.column + 1, ":");
   if (!out.empty()) out += ' ';
-  // Runaway nesting (a recursive alias) would bury the message under its path; keep both ends.
-  constexpr size_t kHead = 120, kTail = 60;
-  if (path.size() > kHead + kTail) {
-    // Cut the tail at a key or index boundary so that it still reads as a path.
-    size_t tail = path.find('.', path.size() - kTail);
-    if (tail == std::string_view::npos) tail = path.size() - kTail;
-    if (path[tail] == '.') ++tail;
-    const size_t head = path.find_last_of('.', kHead);
-    StrAppend(&out, path.substr(0, head), "...", path.substr(tail), ": ");
-  } else if (!path.empty()) {
-    StrAppend(&out, path, ": ");
-  }
+  if (!path.empty()) StrAppend(&out, ShortPath(path), ": ");
   out += message;
   return absl::InvalidArgumentError(out);
 }
@@ -206,8 +205,7 @@ absl::StatusOr<ScalarKind> KindOf(const Located& at) {
     return Error(at, StrCat(Quoted(text), " is not a valid !!", name));
   }
   return Error(at, StrCat("unsupported tag ", Quoted(tag),
-                          " (only !!str, !!int, !!float, "
-                          "!!bool, !!null, !!map and !!seq)"));
+                          " (only !!str, !!int, !!float, !!bool, !!null, !!map and !!seq)"));
 }
 
 bool ValidUtf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
@@ -313,7 +311,9 @@ absl::StatusOr<Entries> ReadMapping(const Located& at,
   Entries entries;
   std::map<std::string, YAML::Mark> seen;
   for (YAML::const_iterator it = at.node.begin(); it != at.node.end(); ++it) {
-    const YAML::Node& key = it->first;
+    // Copies: `it->` hands out a temporary proxy, so references into it would dangle.
+    const YAML::Node key = it->first;
+    const YAML::Node value = it->second;
     Located key_at{key, key.Mark(), at.path, at.file};
     if (!key.IsScalar()) {
       return Error(key_at, StrCat("mapping keys must be strings, found ", Describe(key)));
@@ -329,7 +329,7 @@ absl::StatusOr<Entries> ReadMapping(const Located& at,
       return Error(key_at,
                    StrCat("unknown key ", Quoted(name), "; expected one of: ", Join(allowed)));
     }
-    entries.push_back({name, key_at, ValueOf(at, key, it->second, name)});
+    entries.push_back({name, key_at, ValueOf(at, key, value, name)});
   }
   return entries;
 }
@@ -665,8 +665,9 @@ class YamlEmitter {
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    return absl::NotFoundError(StrCat(path, " is a directory"));
+  if (std::filesystem::is_directory(path, ec)) {
+    return absl::NotFoundError(StrCat("cannot read ", path, ": it is a directory"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(StrCat("cannot read ", path, ": ", std::strerror(errno)));
   std::ostringstream text;

@@ -73,11 +73,20 @@ class LogRelay {
         }
       }
     }
+    std::string fields;
+    if (parsed.ok() && parsed->is_object()) {
+      simdjson::dom::object object;
+      if ((*parsed)["fields"].get(object) == simdjson::SUCCESS) fields = json::ToJson(object);
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       last_message_ = message;
     }
-    log_.Log(level, message, {LogField::Str("task", task_), LogField::Str("source", "connector")});
+    if (fields.empty()) {
+      log_.Log(level, message, {LogField::Str("task", task_)});
+    } else {
+      log_.Log(level, message, {LogField::Str("task", task_), LogField::Json("connector", fields)});
+    }
   }
 
   const std::string task_;
