@@ -75,8 +75,10 @@ class LogRelay {
     }
     std::string fields;
     if (parsed.ok() && parsed->is_object()) {
-      simdjson::dom::object object;
-      if ((*parsed)["fields"].get(object) == simdjson::SUCCESS) fields = json::ToJson(object);
+      simdjson::dom::element object;
+      if ((*parsed)["fields"].get(object) == simdjson::SUCCESS && object.is_object()) {
+        fields = json::ToJson(object);
+      }
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
