@@ -143,5 +143,26 @@ TEST_F(Pipeline, DocumentsFailingTheCollectionSchemaStopTheCapture) {
   EXPECT_EQ(Journal("acmeCo%2Fgreetings.jsonl"), "") << "nothing may be committed";
 }
 
+TEST_F(Pipeline, DiscoverWritesBindingsAndCollectionsIntoTheCatalog) {
+  std::ofstream(dir_ / "catalog.yaml") << R"(captures:
+  acmeCo/hello:
+    endpoint:
+      local:
+        command: [")" << Env("HELLO_WORLD_BINARY")
+                                       << R"("]
+        config: {interval_ms: 1, stop_after: 1}
+)";
+  ASSERT_EQ(FlowLocal({"discover", "--task", "acmeCo/hello"}), 0);
+  std::ifstream in(dir_ / "catalog.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  snapshot::ExpectMatches(
+      "tests/source-hello-world/snapshots/discover.snap",
+      snapshot::Normalize(text.str(), {{Env("HELLO_WORLD_BINARY"), "<binary>"}}));
+  // The discovered catalog runs as written.
+  EXPECT_EQ(FlowLocal({"capture", "--task", "acmeCo/hello", "--once"}), 0);
+  EXPECT_NE(Journal("acmeCo%2Fgreetings.jsonl").find(R"("id":0)"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace connectors
