@@ -1,7 +1,9 @@
 // source-hello-world through the local runtime: capture into collections, materialize into
 // SQLite, resume from committed state, and compare everything with a snapshot.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -9,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "absl/time/clock.h"
 #include "libs/process/subprocess.h"
 #include "tests/snapshot/snapshot.h"
 
@@ -162,6 +165,58 @@ TEST_F(Pipeline, DiscoverWritesBindingsAndCollectionsIntoTheCatalog) {
   // The discovered catalog runs as written.
   EXPECT_EQ(FlowLocal({"capture", "--task", "acmeCo/hello", "--once"}), 0);
   EXPECT_NE(Journal("acmeCo%2Fgreetings.jsonl").find(R"("id":0)"), std::string::npos);
+}
+
+// The same connector served over gRPC and reached through a `grpc` endpoint.
+TEST_F(Pipeline, CaptureFromAGrpcEndpoint) {
+  process::SpawnOptions server_options;
+  server_options.argv = {Env("HELLO_WORLD_BINARY"), "--grpc-listen=127.0.0.1:0"};
+  auto server = process::Subprocess::Spawn(server_options);
+  ASSERT_TRUE(server.ok());
+  std::string logs, address;
+  for (char c; address.empty() && ::read(server->stderr_fd(), &c, 1) == 1;) {
+    logs.push_back(c);
+    const auto at = logs.find(R"("address":")");
+    if (c == '\n' && at != std::string::npos) {
+      address = logs.substr(at + 11, logs.find('"', at + 11) - at - 11);
+    }
+  }
+  ASSERT_FALSE(address.empty()) << logs;
+  std::ofstream(dir_ / "catalog.yaml") << R"(captures:
+  acmeCo/hello:
+    endpoint:
+      grpc:
+        address: ")" << address << R"("
+        config: {interval_ms: 1}
+    bindings:
+      - resource: {name: greetings}
+        target: acmeCo/greetings
+collections:
+  acmeCo/greetings:
+    key: [/id]
+    schema: {type: object, required: [id]}
+)";
+  process::SpawnOptions options;
+  options.argv = {Env("FLOW_LOCAL_BINARY"),
+                  "capture",
+                  "--task",
+                  "acmeCo/hello",
+                  "--catalog",
+                  (dir_ / "catalog.yaml").string(),
+                  "--data-dir",
+                  (dir_ / "data").string()};
+  options.pipe_stderr = false;
+  auto runtime = process::Subprocess::Spawn(options);
+  ASSERT_TRUE(runtime.ok());
+  absl::SleepFor(absl::Seconds(1));
+  ASSERT_TRUE(runtime->Signal(SIGTERM).ok());
+  auto code = runtime->Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0);
+  const std::string journal = Journal("acmeCo%2Fgreetings.jsonl");
+  EXPECT_NE(journal.find(R"("id":10,)"), std::string::npos) << journal.substr(0, 500);
+  ASSERT_TRUE(server->Signal(SIGTERM).ok());
+  EXPECT_TRUE(server->Wait(absl::Seconds(30)).ok());
 }
 
 }  // namespace
