@@ -2,8 +2,11 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "libs/base/strings.h"
 #include "libs/connector/capture_loop.h"
@@ -15,35 +18,6 @@ namespace connectors::runtime {
 namespace {
 
 constexpr absl::Duration kDrainTimeout = absl::Seconds(30);
-
-template <class Base, class Request, class Response>
-class GrpcStream : public Base {
- public:
-  GrpcStream(grpc::ServerContext* context, grpc::ServerReaderWriter<Response, Request>* stream,
-             const StopSignal& stop)
-      : context_(context), stream_(stream), stop_(stop) {}
-
-  absl::StatusOr<bool> Read(Request* request, bool interruptible) override {
-    if (interruptible && stop_.stopped()) return absl::CancelledError("stop requested");
-    return stream_->Read(request);
-  }
-  absl::Status Write(const Response& response) override {
-    if (stream_->Write(response)) return absl::OkStatus();
-    return absl::UnavailableError("the gRPC client went away");
-  }
-  absl::Status Flush() override { return absl::OkStatus(); }
-  // A sync gRPC handler may not return while another thread is blocked in Read.
-  void CancelReads() override { context_->TryCancel(); }
-
- private:
-  grpc::ServerContext* context_;
-  grpc::ServerReaderWriter<Response, Request>* stream_;
-  const StopSignal& stop_;
-};
-
-using GrpcCaptureStream = GrpcStream<CaptureStream, ::capture::Request, ::capture::Response>;
-using GrpcMaterializeStream =
-    GrpcStream<MaterializeStream, ::materialize::Request, ::materialize::Response>;
 
 // Stop signals of the sessions in flight, so a process stop reaches each of them.
 class Sessions {
@@ -69,38 +43,139 @@ class Sessions {
   bool stopping_ = false;
 };
 
-grpc::Status ToGrpc(const absl::Status& status, const Logger& log) {
-  if (status.ok()) return grpc::Status::OK;
-  log.Error(MessageOf(status));
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(MessageOf(status)));
-}
+// One RPC served with gRPC's callback API, bridged to the blocking Stream interface the
+// protocol loops use. The loop runs on a thread of its own; reads and writes are handed to the
+// reactor one at a time. Unlike the synchronous API, the RPC can finish with a read still
+// outstanding, so a session that ends on its own (a capture exiting after a checkpoint)
+// returns OK rather than cancelling the call.
+template <class Base, class Request, class Response>
+class Session final : public Base, public grpc::ServerBidiReactor<Request, Response> {
+ public:
+  using Serve = std::function<absl::Status(Base& stream, StopSignal& stop)>;
 
-// Runs one session with its own stop signal registered in `sessions`.
-template <class Stream, class Serve>
-grpc::Status RunSession(Sessions& sessions, const Logger& log, Serve serve, auto* context,
-                        auto* rw) {
-  StopSignal stop;
-  sessions.Add(&stop);
-  Stream stream(context, rw, stop);
-  absl::Status status = serve(stream, stop);
-  sessions.Remove(&stop);
-  return ToGrpc(status, log);
-}
+  Session(Sessions& sessions, const Logger& log, Serve serve) : sessions_(sessions), log_(log) {
+    sessions_.Add(&stop_);
+    std::thread([this, serve = std::move(serve)] { Run(serve); }).detach();
+  }
 
-class CaptureService final : public ::capture::Connector::Service {
+  // Stream, called from the session's thread.
+  absl::StatusOr<bool> Read(Request* request, bool interruptible) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!read_in_flight_ && !read_done_ && !reads_cancelled_) {
+      read_in_flight_ = true;
+      this->StartRead(&incoming_);
+    }
+    while (true) {
+      if (interruptible && stop_.stopped()) return absl::CancelledError("stop requested");
+      if (has_incoming_) {
+        request->Swap(&incoming_);
+        has_incoming_ = false;
+        return true;
+      }
+      if (read_done_ || reads_cancelled_) return false;
+      cv_.wait_for(lock, std::chrono::milliseconds(interruptible ? 50 : 1000));
+    }
+  }
+
+  absl::Status Write(const Response& response) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    outgoing_ = response;
+    write_in_flight_ = true;
+    this->StartWrite(&outgoing_);
+    cv_.wait(lock, [this] { return !write_in_flight_; });
+    if (write_ok_) return absl::OkStatus();
+    return absl::UnavailableError("the gRPC client went away");
+  }
+
+  absl::Status Flush() override { return absl::OkStatus(); }
+
+  void CancelReads() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    reads_cancelled_ = true;
+    cv_.notify_all();
+  }
+
+  // Reactor callbacks, on gRPC's threads; they never block.
+  void OnReadDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    read_in_flight_ = false;
+    if (ok) {
+      has_incoming_ = true;
+    } else {
+      read_done_ = true;
+    }
+    cv_.notify_all();
+  }
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    write_in_flight_ = false;
+    write_ok_ = ok;
+    cv_.notify_all();
+  }
+  void OnCancel() override {
+    stop_.Stop();
+    CancelReads();
+  }
+  void OnDone() override {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_ = true;
+    cv_.notify_all();
+    const bool finished = thread_finished_;
+    lock.unlock();
+    if (finished) delete this;
+  }
+
+ private:
+  void Run(const Serve& serve) {
+    const absl::Status status = serve(*this, stop_);
+    sessions_.Remove(&stop_);
+    grpc::Status result = grpc::Status::OK;
+    if (!status.ok()) {
+      log_.Error(MessageOf(status));
+      result = grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                            std::string(MessageOf(status)));
+    }
+    this->Finish(result);
+    // The reactor may be deleted once both OnDone has run and this thread is done with it.
+    std::unique_lock<std::mutex> lock(mu_);
+    thread_finished_ = true;
+    const bool done = done_;
+    lock.unlock();
+    if (done) delete this;
+  }
+
+  Sessions& sessions_;
+  const Logger& log_;
+  StopSignal stop_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  Request incoming_;
+  bool has_incoming_ = false;
+  bool read_in_flight_ = false;
+  bool read_done_ = false;
+  bool reads_cancelled_ = false;
+  Response outgoing_;
+  bool write_in_flight_ = false;
+  bool write_ok_ = true;
+  bool done_ = false;
+  bool thread_finished_ = false;
+};
+
+using CaptureSession = Session<CaptureStream, ::capture::Request, ::capture::Response>;
+using MaterializeSession =
+    Session<MaterializeStream, ::materialize::Request, ::materialize::Response>;
+
+class CaptureService final : public ::capture::Connector::CallbackService {
  public:
   CaptureService(CaptureDriver& driver, const ConfigCheck& configs, const Logger& log)
       : driver_(driver), configs_(configs), log_(log) {}
 
-  grpc::Status Capture(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<::capture::Response, ::capture::Request>* rw) override {
-    return RunSession<GrpcCaptureStream>(
-        sessions, log_,
-        [&](GrpcCaptureStream& stream, StopSignal& stop) {
-          return ServeCapture(driver_, configs_, stream, stop, log_);
-        },
-        context, rw);
+  grpc::ServerBidiReactor<::capture::Request, ::capture::Response>* Capture(
+      grpc::CallbackServerContext*) override {
+    return new CaptureSession(sessions, log_, [this](CaptureStream& stream, StopSignal& stop) {
+      return ServeCapture(driver_, configs_, stream, stop, log_);
+    });
   }
 
   Sessions sessions;
@@ -111,20 +186,16 @@ class CaptureService final : public ::capture::Connector::Service {
   const Logger& log_;
 };
 
-class MaterializeService final : public ::materialize::Connector::Service {
+class MaterializeService final : public ::materialize::Connector::CallbackService {
  public:
   MaterializeService(MaterializeDriver& driver, const ConfigCheck& configs, const Logger& log)
       : driver_(driver), configs_(configs), log_(log) {}
 
-  grpc::Status Materialize(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<::materialize::Response, ::materialize::Request>* rw) override {
-    return RunSession<GrpcMaterializeStream>(
-        sessions, log_,
-        [&](GrpcMaterializeStream& stream, StopSignal&) {
-          return ServeMaterialize(driver_, configs_, stream, log_);
-        },
-        context, rw);
+  grpc::ServerBidiReactor<::materialize::Request, ::materialize::Response>* Materialize(
+      grpc::CallbackServerContext*) override {
+    return new MaterializeSession(sessions, log_, [this](MaterializeStream& stream, StopSignal&) {
+      return ServeMaterialize(driver_, configs_, stream, log_);
+    });
   }
 
   Sessions sessions;
@@ -144,8 +215,6 @@ absl::Status Serve(const std::string& address, grpc::Service& service, Sessions&
   // connector-init lifts message size limits; documents may be up to 16 MB and more.
   builder.SetMaxReceiveMessageSize(-1);
   builder.SetMaxSendMessageSize(-1);
-  // Pollers notice shutdown at their next timeout; the default makes a stop take seconds.
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 100);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(

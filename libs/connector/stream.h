@@ -23,8 +23,8 @@ class Stream {
   // Queues a response; Flush sends everything queued.
   virtual absl::Status Write(const Response& response) = 0;
   virtual absl::Status Flush() = 0;
-  // Unblocks a Read pending on another thread once the session is over. Reads that honour
-  // the stop signal need nothing more.
+  // Unblocks a Read pending on another thread once the session is over (it returns false).
+  // Reads that honour the stop signal need nothing more.
   virtual void CancelReads() {}
 };
 

@@ -368,6 +368,25 @@ TEST(HelloWorldGrpc, SpecAndSessionOverGrpc) {
       EXPECT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
     }
   }
+  {  // A session that ends on its own (stop_after) finishes with OK, not a cancellation.
+    auto channel = grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials());
+    auto stub = capture::Connector::NewStub(channel);
+    grpc::ClientContext context;
+    auto stream = stub->Capture(&context);
+    ASSERT_TRUE(stream->Write(OpenRequest(R"({"interval_ms":1,"stop_after":2})", "{}")));
+    capture::Response response;
+    int checkpoints = 0;
+    while (stream->Read(&response)) {
+      if (!response.has_checkpoint()) continue;
+      ++checkpoints;
+      capture::Request ack;
+      ack.mutable_acknowledge()->set_checkpoints(1);
+      stream->Write(ack);
+    }
+    EXPECT_EQ(checkpoints, 4);
+    const grpc::Status status = stream->Finish();
+    EXPECT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
+  }
   ASSERT_TRUE(server.process().Signal(SIGTERM).ok());
   auto code = server.process().Wait(absl::Seconds(20));
   ASSERT_TRUE(code.ok());
