@@ -20,16 +20,6 @@ absl::Status ProtocolError(std::string_view expected, const ::capture::Request& 
                                               kind.ok() ? *kind : MessageOf(kind.status())));
 }
 
-absl::Status CheckBindings(const ConfigCheck& configs, const ::flow::CaptureSpec& spec) {
-  if (auto status = configs.Endpoint(spec.config_json()); !status.ok()) return status;
-  for (int i = 0; i < spec.bindings_size(); ++i) {
-    if (auto status = configs.Resource(i, spec.bindings(i).resource_config_json()); !status.ok()) {
-      return status;
-    }
-  }
-  return absl::OkStatus();
-}
-
 // The session a running capture writes through. Output calls may come from several threads;
 // acknowledgements arrive on the reader thread.
 class Session final : public CaptureSession, public CaptureOutput {
@@ -151,7 +141,9 @@ absl::Status ReadAcknowledgements(CaptureStream& stream, Session& session, StopS
 
 absl::Status RunSession(CaptureDriver& driver, const ConfigCheck& configs, CaptureStream& stream,
                         StopSignal& stop, const Logger& log, const ::capture::Request::Open& open) {
-  if (auto status = CheckBindings(configs, open.capture()); !status.ok()) return status;
+  if (auto status = configs.All(open.capture().config_json(), open.capture().bindings());
+      !status.ok())
+    return status;
   auto capture = driver.Open(open, log);
   if (!capture.ok()) return capture.status();
 
@@ -205,12 +197,8 @@ absl::Status ServeCapture(CaptureDriver& driver, const ConfigCheck& configs, Cap
     *response.mutable_discovered() = std::move(*discovered);
   } else if (request.has_validate()) {
     const auto& validate = request.validate();
-    if (auto status = configs.Endpoint(validate.config_json()); !status.ok()) return status;
-    for (int i = 0; i < validate.bindings_size(); ++i) {
-      if (auto status = configs.Resource(i, validate.bindings(i).resource_config_json());
-          !status.ok()) {
-        return status;
-      }
+    if (auto status = configs.All(validate.config_json(), validate.bindings()); !status.ok()) {
+      return status;
     }
     auto validated = driver.Validate(validate, log);
     if (!validated.ok()) return validated.status();
@@ -220,7 +208,9 @@ absl::Status ServeCapture(CaptureDriver& driver, const ConfigCheck& configs, Cap
     }
     *response.mutable_validated() = std::move(*validated);
   } else if (request.has_apply()) {
-    if (auto status = CheckBindings(configs, request.apply().capture()); !status.ok()) {
+    if (auto status = configs.All(request.apply().capture().config_json(),
+                                  request.apply().capture().bindings());
+        !status.ok()) {
       return status;
     }
     auto applied = driver.Apply(request.apply(), log);

@@ -27,6 +27,19 @@ class ConfigCheck {
   // `binding` is the index of the binding, named in the error.
   absl::Status Resource(size_t binding, std::string_view resource_config_json) const;
 
+  // The endpoint config and the resource config of every binding (anything with a
+  // resource_config_json(): Validate bindings or spec bindings).
+  template <class Bindings>
+  absl::Status All(std::string_view config_json, const Bindings& bindings) const {
+    if (auto status = Endpoint(config_json); !status.ok()) return status;
+    for (int i = 0; i < bindings.size(); ++i) {
+      if (auto status = Resource(i, bindings[i].resource_config_json()); !status.ok()) {
+        return status;
+      }
+    }
+    return absl::OkStatus();
+  }
+
  private:
   ConfigCheck(std::unique_ptr<schema::Validator> endpoint,
               std::unique_ptr<schema::Validator> resource);

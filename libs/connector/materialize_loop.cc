@@ -18,16 +18,6 @@ absl::Status ProtocolError(std::string_view expected, const Request& got) {
                                               kind.ok() ? *kind : MessageOf(kind.status())));
 }
 
-absl::Status CheckBindings(const ConfigCheck& configs, const ::flow::MaterializationSpec& spec) {
-  if (auto status = configs.Endpoint(spec.config_json()); !status.ok()) return status;
-  for (int i = 0; i < spec.bindings_size(); ++i) {
-    if (auto status = configs.Resource(i, spec.bindings(i).resource_config_json()); !status.ok()) {
-      return status;
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::Status CheckBinding(uint32_t binding, size_t bindings, std::string_view what) {
   if (binding < bindings) return absl::OkStatus();
   return absl::FailedPreconditionError(
@@ -179,7 +169,10 @@ class Transactions {
 
 absl::Status RunSession(MaterializeDriver& driver, const ConfigCheck& configs,
                         MaterializeStream& stream, const Logger& log, const Request::Open& open) {
-  if (auto status = CheckBindings(configs, open.materialization()); !status.ok()) return status;
+  if (auto status =
+          configs.All(open.materialization().config_json(), open.materialization().bindings());
+      !status.ok())
+    return status;
   auto opened = driver.Open(open, log);
   if (!opened.ok()) return opened.status();
   Response response;
@@ -206,12 +199,8 @@ absl::Status ServeMaterialize(MaterializeDriver& driver, const ConfigCheck& conf
     response.mutable_spec()->set_protocol(kProtocolVersion);
   } else if (request.has_validate()) {
     const auto& validate = request.validate();
-    if (auto status = configs.Endpoint(validate.config_json()); !status.ok()) return status;
-    for (int i = 0; i < validate.bindings_size(); ++i) {
-      if (auto status = configs.Resource(i, validate.bindings(i).resource_config_json());
-          !status.ok()) {
-        return status;
-      }
+    if (auto status = configs.All(validate.config_json(), validate.bindings()); !status.ok()) {
+      return status;
     }
     auto validated = driver.Validate(validate, log);
     if (!validated.ok()) return validated.status();
@@ -221,7 +210,9 @@ absl::Status ServeMaterialize(MaterializeDriver& driver, const ConfigCheck& conf
     }
     *response.mutable_validated() = std::move(*validated);
   } else if (request.has_apply()) {
-    if (auto status = CheckBindings(configs, request.apply().materialization()); !status.ok()) {
+    if (auto status = configs.All(request.apply().materialization().config_json(),
+                                  request.apply().materialization().bindings());
+        !status.ok()) {
       return status;
     }
     auto applied = driver.Apply(request.apply(), log);
