@@ -15,6 +15,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "libs/base/strings.h"
+#include "libs/json/pointer.h"
 #include "libs/schema-gen/json_text.h"
 
 namespace connectors::schema::internal {
@@ -38,7 +40,7 @@ constexpr std::regex::flag_type kRegexFlags = std::regex::ECMAScript;
 
 absl::Status Invalid(std::string_view pointer, std::string_view what) {
   return absl::InvalidArgumentError(
-      Cat("invalid schema at ", pointer.empty() ? "(root)" : pointer, ": ", what));
+      StrCat("invalid schema at ", pointer.empty() ? "(root)" : pointer, ": ", what));
 }
 
 std::optional<element> Get(object schema, std::string_view keyword) {
@@ -53,7 +55,7 @@ absl::Status ReadCount(object schema, std::string_view keyword, const std::strin
   const std::optional<element> value = Get(schema, keyword);
   if (!value) return absl::OkStatus();
   if (!IsIntegral(*value) || NumberValue(*value) < 0) {
-    return Invalid(pointer, Cat("\"", keyword, "\" must be a non-negative integer"));
+    return Invalid(pointer, StrCat("\"", keyword, "\" must be a non-negative integer"));
   }
   // Clamped: converting an out-of-range floating value to an integer is undefined.
   const long double count = NumberValue(*value);
@@ -68,7 +70,7 @@ absl::Status ReadString(object schema, std::string_view keyword, const std::stri
   if (!value) return absl::OkStatus();
   std::string_view text;
   if (value->get_string().get(text) != SUCCESS) {
-    return Invalid(pointer, Cat("\"", keyword, "\" must be a string"));
+    return Invalid(pointer, StrCat("\"", keyword, "\" must be a string"));
   }
   *out = text;
   return absl::OkStatus();
@@ -88,9 +90,9 @@ std::optional<uint8_t> TypeBitFor(std::string_view name) {
 // Same-document refs only: "#" or "#/json/pointer", percent-decoded as URI fragments are.
 absl::StatusOr<std::string> RefToPointer(std::string_view ref, const std::string& at) {
   const auto unsupported = [&] {
-    return Invalid(at, Cat("$ref \"", ref,
-                           "\" is not supported: only \"#\" and \"#/...\" pointers "
-                           "into the same document are"));
+    return Invalid(at, StrCat("$ref \"", ref,
+                              "\" is not supported: only \"#\" and \"#/...\" pointers "
+                              "into the same document are"));
   };
   if (ref.empty() || ref[0] != '#') return unsupported();
   std::string pointer;
@@ -165,7 +167,7 @@ class Compiler {
   }
 
   absl::StatusOr<int> CompileChild(element schema, const Node& parent, std::string_view suffix) {
-    return Compile(schema, Cat(parent.pointer, suffix));
+    return Compile(schema, StrCat(parent.pointer, suffix));
   }
 
   // Compiles `keyword` (a single schema) into `*out` when present.
@@ -173,7 +175,7 @@ class Compiler {
                               int* out) {
     const std::optional<element> value = Get(keywords, keyword);
     if (!value) return absl::OkStatus();
-    absl::StatusOr<int> child = CompileChild(*value, node, Cat("/", keyword));
+    absl::StatusOr<int> child = CompileChild(*value, node, StrCat("/", keyword));
     if (!child.ok()) return child.status();
     *out = *child;
     return absl::OkStatus();
@@ -186,10 +188,10 @@ class Compiler {
     if (!value) return absl::OkStatus();
     array list;
     if (value->get_array().get(list) != SUCCESS || list.size() == 0) {
-      return Invalid(node.pointer, Cat("\"", keyword, "\" must be a non-empty array"));
+      return Invalid(node.pointer, StrCat("\"", keyword, "\" must be a non-empty array"));
     }
     for (element item : list) {
-      absl::StatusOr<int> child = CompileChild(item, node, Cat("/", keyword, "/", out->size()));
+      absl::StatusOr<int> child = CompileChild(item, node, StrCat("/", keyword, "/", out->size()));
       if (!child.ok()) return child.status();
       out->push_back(*child);
     }
@@ -198,7 +200,7 @@ class Compiler {
 
   absl::Status AddTypeName(std::string_view name, Node& node) {
     const std::optional<uint8_t> bit = TypeBitFor(name);
-    if (!bit) return Invalid(node.pointer, Cat("unknown type \"", name, "\""));
+    if (!bit) return Invalid(node.pointer, StrCat("unknown type \"", name, "\""));
     node.types |= *bit;
     node.type_names.emplace_back(name);
     return absl::OkStatus();
@@ -253,10 +255,11 @@ class Compiler {
           Pattern{std::string(source), std::regex(source.begin(), source.end(), kRegexFlags)};
     } catch (const std::regex_error& e) {
       if (e.code() == std::regex_constants::error_complexity) {
-        return Invalid(node.pointer, Cat("regular expression \"", source,
-                                         "\" uses back-references, which are not supported"));
+        return Invalid(node.pointer, StrCat("regular expression \"", source,
+                                            "\" uses back-references, which are not supported"));
       }
-      return Invalid(node.pointer, Cat("invalid regular expression \"", source, "\": ", e.what()));
+      return Invalid(node.pointer,
+                     StrCat("invalid regular expression \"", source, "\": ", e.what()));
     }
     return absl::OkStatus();
   }
@@ -283,7 +286,7 @@ class Compiler {
       const std::optional<element> value = Get(keywords, keyword);
       if (!value || value->is<bool>()) continue;
       if (!IsNumber(*value)) {
-        return Invalid(node.pointer, Cat("\"", keyword, "\" must be a number"));
+        return Invalid(node.pointer, StrCat("\"", keyword, "\" must be a number"));
       }
       Bound bound{NumberValue(*value), Canonical(*value), exclusive};
       (lower ? node.lower_bounds : node.upper_bounds).push_back(std::move(bound));
@@ -322,7 +325,7 @@ class Compiler {
     }
     for (auto [name, schema] : properties) {
       absl::StatusOr<int> child =
-          CompileChild(schema, node, Cat("/properties/", EscapePointerToken(name)));
+          CompileChild(schema, node, StrCat("/properties/", json::EscapeToken(name)));
       if (!child.ok()) return child.status();
       node.properties.emplace_back(std::string(name), *child);
     }
@@ -416,7 +419,7 @@ class Compiler {
     if (auto it = by_pointer_.find(target); it != by_pointer_.end()) return it->second;
     element schema;
     if (root_.at_pointer(target).get(schema) != SUCCESS) {
-      return Invalid(from, Cat("$ref \"#", target, "\" does not resolve"));
+      return Invalid(from, StrCat("$ref \"#", target, "\" does not resolve"));
     }
     return Compile(schema, target);
   }
@@ -452,8 +455,8 @@ class Compiler {
         if (!value) break;
         for (const auto& [existing, other] : map) {
           if (existing == *value) {
-            return Invalid(node.pointer, Cat("oneOf branches ", other, " and ", branch,
-                                             " share discriminator value ", *value));
+            return Invalid(node.pointer, StrCat("oneOf branches ", other, " and ", branch,
+                                                " share discriminator value ", *value));
           }
         }
         map.emplace_back(*std::move(value), static_cast<int>(branch));
@@ -502,7 +505,7 @@ absl::StatusOr<CompiledSchema> CompileSchema(std::string_view schema_json) {
   element root;
   if (simdjson::error_code error = ParseJson(parser, schema_json, &root); error != SUCCESS) {
     return absl::InvalidArgumentError(
-        Cat("schema is not valid JSON: ", simdjson::error_message(error)));
+        StrCat("schema is not valid JSON: ", simdjson::error_message(error)));
   }
   return Compiler(root).Run();
 }

@@ -7,31 +7,14 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <type_traits>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 namespace connectors::schema::internal {
 
-// Debian's Abseil is built with its own absl::string_view, which does not convert from
-// std::string_view; these bridge the two.
+// Debian's Abseil is built with its own absl::string_view; this bridges a std::string_view to
+// the few absl functions used here.
 inline absl::string_view ToAbsl(std::string_view text) { return {text.data(), text.size()}; }
-
-template <typename T>
-decltype(auto) ToAbslIfView(const T& value) {
-  if constexpr (std::is_same_v<T, std::string_view>) {
-    return ToAbsl(value);
-  } else {
-    return (value);
-  }
-}
-
-// absl::StrCat that also accepts std::string_view arguments.
-template <typename... Args>
-std::string Cat(const Args&... args) {
-  return absl::StrCat(ToAbslIfView(args)...);
-}
 
 // Nesting limit for schemas and instances. Configs are shallow; the limit keeps the recursive
 // compiler and validator far from the end of the stack even under sanitizers.
@@ -61,8 +44,5 @@ std::string Truncate(std::string_view text, size_t max_bytes = 64);
 
 // Number of Unicode code points in valid UTF-8 `text`.
 size_t CodePoints(std::string_view text);
-
-// `token` escaped for use as one JSON-pointer segment ("~" -> "~0", "/" -> "~1").
-std::string EscapePointerToken(std::string_view token);
 
 }  // namespace connectors::schema::internal

@@ -10,6 +10,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "libs/base/strings.h"
+#include "libs/json/pointer.h"
 #include "libs/schema-gen/json_text.h"
 #include "libs/schema-gen/schema.h"
 #include "libs/schema-gen/schema_rep.h"
@@ -30,7 +32,7 @@ class Linter {
     Visit(root, "");
     if (problems_.empty()) return absl::OkStatus();
     return absl::InvalidArgumentError(
-        internal::Cat("schema declaration is invalid: ", absl::StrJoin(problems_, "; ")));
+        StrCat("schema declaration is invalid: ", absl::StrJoin(problems_, "; ")));
   }
 
  private:
@@ -39,12 +41,11 @@ class Linter {
     CheckRequired(rep, at);
     if (rep.kind == Schema::Kind::kOneOf) CheckOneOf(rep, at);
     for (const auto& [name, property] : rep.properties) {
-      Visit(SchemaAccess::Rep(property),
-            internal::Cat(at, "/properties/", internal::EscapePointerToken(name)));
+      Visit(SchemaAccess::Rep(property), StrCat(at, "/properties/", json::EscapeToken(name)));
     }
     for (const Schema& items : rep.items) Visit(SchemaAccess::Rep(items), at + "/items");
     for (size_t i = 0; i < rep.one_of.size(); ++i) {
-      Visit(SchemaAccess::Rep(rep.one_of[i]), internal::Cat(at, "/oneOf/", i));
+      Visit(SchemaAccess::Rep(rep.one_of[i]), StrCat(at, "/oneOf/", i));
     }
   }
 
@@ -53,7 +54,7 @@ class Linter {
     for (const std::string& example : rep.examples_json) CheckRawJson(at, "example", example);
     for (const auto& [key, value] : rep.extensions) {
       if (!absl::StartsWith(key, "x-")) {
-        Problem(at, internal::Cat("extension keyword \"", key, "\" must start with \"x-\""));
+        Problem(at, StrCat("extension keyword \"", key, "\" must start with \"x-\""));
       }
       CheckRawJson(at, key, value);
     }
@@ -65,7 +66,7 @@ class Linter {
   void CheckRawJson(const std::string& at, std::string_view keyword, std::string_view text) {
     simdjson::dom::element ignored;
     if (parser_.parse(text.data(), text.size()).get(ignored) != simdjson::SUCCESS) {
-      Problem(at, internal::Cat(keyword, " is not valid JSON: ", text));
+      Problem(at, StrCat(keyword, " is not valid JSON: ", text));
     }
   }
 
@@ -73,7 +74,7 @@ class Linter {
     for (const std::string& name : rep.required) {
       const bool declared = std::any_of(rep.properties.begin(), rep.properties.end(),
                                         [&](const auto& p) { return p.first == name; });
-      if (!declared) Problem(at, internal::Cat("required property \"", name, "\" is not declared"));
+      if (!declared) Problem(at, StrCat("required property \"", name, "\" is not declared"));
     }
   }
 
@@ -83,22 +84,22 @@ class Linter {
     for (const Schema& branch : rep.one_of) {
       const SchemaRep& branch_rep = SchemaAccess::Rep(branch);
       if (branch_rep.kind != Schema::Kind::kObject) {
-        Problem(at, internal::Cat("oneOf option \"", branch_rep.title, "\" must be an Object()"));
+        Problem(at, StrCat("oneOf option \"", branch_rep.title, "\" must be an Object()"));
       }
       const std::string& value =
           *SchemaAccess::Rep(branch_rep.properties.front().second).const_value;
       if (Contains(values, value)) {
-        Problem(at, internal::Cat("oneOf option value \"", value, "\" is used twice"));
+        Problem(at, StrCat("oneOf option value \"", value, "\" is used twice"));
       }
       values.push_back(value);
     }
     if (!Contains(values, rep.default_option)) {
-      Problem(at, internal::Cat("default option \"", rep.default_option, "\" is not an option"));
+      Problem(at, StrCat("default option \"", rep.default_option, "\" is not an option"));
     }
   }
 
   void Problem(const std::string& at, std::string_view what) {
-    problems_.push_back(internal::Cat(at.empty() ? "(root)" : at, ": ", what));
+    problems_.push_back(StrCat(at.empty() ? "(root)" : at, ": ", what));
   }
 
   simdjson::dom::parser parser_;

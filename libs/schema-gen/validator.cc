@@ -9,6 +9,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "libs/base/strings.h"
+#include "libs/json/pointer.h"
 #include "libs/json/writer.h"
 #include "libs/schema-gen/compile.h"
 #include "libs/schema-gen/formats.h"
@@ -27,7 +29,7 @@ using Errors = std::vector<Error>;
 
 // "1 item", "3 items".
 std::string Count(uint64_t n, std::string_view noun) {
-  return internal::Cat(n, " ", noun, n == 1 ? "" : "s");
+  return StrCat(n, " ", noun, n == 1 ? "" : "s");
 }
 
 // A property name from the instance, quoted and cut short: it is user input too.
@@ -66,7 +68,7 @@ class PathScope {
  public:
   PathScope(std::string* path, std::string_view token) : path_(path), size_(path->size()) {
     path_->push_back('/');
-    path_->append(internal::EscapePointerToken(token));
+    path_->append(json::EscapeToken(token));
   }
   ~PathScope() { path_->resize(size_); }
   PathScope(const PathScope&) = delete;
@@ -88,8 +90,8 @@ class Evaluation {
     secret = secret || node.secret;
     if (node.reject_all) return Fail(errors, "no value is allowed here");
     if (!TypeMatches(node.types, value)) {
-      return Fail(errors, internal::Cat("expected ", absl::StrJoin(node.type_names, " or "),
-                                        ", got ", internal::TypeName(value)));
+      return Fail(errors, StrCat("expected ", absl::StrJoin(node.type_names, " or "), ", got ",
+                                 internal::TypeName(value)));
     }
     CheckValue(node, value, secret, errors);
     switch (value.type()) {
@@ -118,7 +120,7 @@ class Evaluation {
 
   // ", got <value>", or nothing at a secret location.
   static std::string Got(element value, bool secret) {
-    return secret ? "" : internal::Cat(", got ", internal::Truncate(internal::Canonical(value)));
+    return secret ? "" : StrCat(", got ", internal::Truncate(internal::Canonical(value)));
   }
 
   bool Passes(int index, element value, bool secret) {
@@ -130,7 +132,7 @@ class Evaluation {
   static std::string ValueList(const std::vector<std::string>& canonical_values) {
     std::vector<std::string> shown;
     for (const std::string& value : canonical_values) shown.push_back(internal::Truncate(value));
-    return internal::Cat("[", absl::StrJoin(shown, ","), "]");
+    return StrCat("[", absl::StrJoin(shown, ","), "]");
   }
 
   void CheckValue(const Node& node, element value, bool secret, Errors* errors) {
@@ -138,12 +140,11 @@ class Evaluation {
     const std::string canonical = internal::Canonical(value);
     if (node.const_value && canonical != *node.const_value) {
       Fail(errors,
-           internal::Cat("must equal ", internal::Truncate(*node.const_value), Got(value, secret)));
+           StrCat("must equal ", internal::Truncate(*node.const_value), Got(value, secret)));
     }
     if (node.has_enum && std::find(node.enum_values.begin(), node.enum_values.end(), canonical) ==
                              node.enum_values.end()) {
-      Fail(errors,
-           internal::Cat("must be one of ", ValueList(node.enum_values), Got(value, secret)));
+      Fail(errors, StrCat("must be one of ", ValueList(node.enum_values), Got(value, secret)));
     }
   }
 
@@ -153,18 +154,18 @@ class Evaluation {
     if (node.pattern) CheckPattern(*node.pattern, value, secret, errors);
     if (!internal::MatchesFormat(node.format, text)) {
       Fail(errors,
-           internal::Cat("must be ", internal::FormatExpectation(node.format), Got(value, secret)));
+           StrCat("must be ", internal::FormatExpectation(node.format), Got(value, secret)));
     }
   }
 
   // Even a length says something about a secret, so it is masked too.
   void CheckLength(const Node& node, size_t length, bool secret, Errors* errors) {
-    const std::string got = secret ? "" : internal::Cat(", got ", length);
+    const std::string got = secret ? "" : StrCat(", got ", length);
     if (node.min_length && length < *node.min_length) {
-      Fail(errors, internal::Cat("must have at least ", Count(*node.min_length, "character"), got));
+      Fail(errors, StrCat("must have at least ", Count(*node.min_length, "character"), got));
     }
     if (node.max_length && length > *node.max_length) {
-      Fail(errors, internal::Cat("must have at most ", Count(*node.max_length, "character"), got));
+      Fail(errors, StrCat("must have at most ", Count(*node.max_length, "character"), got));
     }
   }
 
@@ -175,12 +176,11 @@ class Evaluation {
     try {
       matched = std::regex_search(text.begin(), text.end(), pattern.regex);
     } catch (const std::regex_error&) {
-      return Fail(errors, internal::Cat("could not be checked against pattern ",
-                                        QuotedName(pattern.source)));
+      return Fail(errors,
+                  StrCat("could not be checked against pattern ", QuotedName(pattern.source)));
     }
     if (!matched) {
-      Fail(errors,
-           internal::Cat("must match pattern ", QuotedName(pattern.source), Got(value, secret)));
+      Fail(errors, StrCat("must match pattern ", QuotedName(pattern.source), Got(value, secret)));
     }
   }
 
@@ -188,13 +188,13 @@ class Evaluation {
     const long double n = internal::NumberValue(value);
     for (const Bound& bound : node.lower_bounds) {
       if (WithinBound(n, bound, /*lower=*/true)) continue;
-      Fail(errors, internal::Cat("must be ", bound.exclusive ? ">" : ">=", " ", bound.text,
-                                 Got(value, secret)));
+      Fail(errors,
+           StrCat("must be ", bound.exclusive ? ">" : ">=", " ", bound.text, Got(value, secret)));
     }
     for (const Bound& bound : node.upper_bounds) {
       if (WithinBound(n, bound, /*lower=*/false)) continue;
-      Fail(errors, internal::Cat("must be ", bound.exclusive ? "<" : "<=", " ", bound.text,
-                                 Got(value, secret)));
+      Fail(errors,
+           StrCat("must be ", bound.exclusive ? "<" : "<=", " ", bound.text, Got(value, secret)));
     }
   }
 
@@ -202,12 +202,10 @@ class Evaluation {
     const simdjson::dom::array items = value.get_array().value_unsafe();
     const size_t count = items.size();
     if (node.min_items && count < *node.min_items) {
-      Fail(errors,
-           internal::Cat("must have at least ", Count(*node.min_items, "item"), ", got ", count));
+      Fail(errors, StrCat("must have at least ", Count(*node.min_items, "item"), ", got ", count));
     }
     if (node.max_items && count > *node.max_items) {
-      Fail(errors,
-           internal::Cat("must have at most ", Count(*node.max_items, "item"), ", got ", count));
+      Fail(errors, StrCat("must have at most ", Count(*node.max_items, "item"), ", got ", count));
     }
     if (node.unique_items) CheckUnique(items, errors);
     if (node.items < 0) return;
@@ -225,8 +223,8 @@ class Evaluation {
     for (element item : items) {
       auto [it, inserted] = first_index.emplace(internal::Canonical(item), index);
       if (!inserted) {
-        return Fail(errors, internal::Cat("must not contain duplicates, but items ", it->second,
-                                          " and ", index, " are equal"));
+        return Fail(errors, StrCat("must not contain duplicates, but items ", it->second, " and ",
+                                   index, " are equal"));
       }
       ++index;
     }
@@ -237,7 +235,7 @@ class Evaluation {
     element child;
     for (const std::string& name : node.required) {
       if (object.at_key(name).get(child) != SUCCESS) {
-        Fail(errors, internal::Cat("missing required property ", QuotedName(name)));
+        Fail(errors, StrCat("missing required property ", QuotedName(name)));
       }
     }
     for (const auto& [name, index] : node.properties) {
@@ -255,7 +253,7 @@ class Evaluation {
                                         [&](const auto& p) { return p.first == key; });
       if (declared) continue;
       if (nodes_[node.additional].reject_all) {
-        Fail(errors, internal::Cat("unexpected property ", QuotedName(key)));
+        Fail(errors, StrCat("unexpected property ", QuotedName(key)));
         continue;
       }
       PathScope scope(&path_, key);
@@ -269,8 +267,7 @@ class Evaluation {
     if (!node.any_of.empty() &&
         std::none_of(node.any_of.begin(), node.any_of.end(),
                      [&](int option) { return Passes(option, value, secret); })) {
-      Fail(errors,
-           internal::Cat("must match at least one of the ", node.any_of.size(), " anyOf options"));
+      Fail(errors, StrCat("must match at least one of the ", node.any_of.size(), " anyOf options"));
     }
     if (!node.one_of.empty()) CheckOneOf(node, value, secret, errors);
     if (node.not_schema >= 0 && Passes(node.not_schema, value, secret)) {
@@ -293,9 +290,9 @@ class Evaluation {
     }
     if (matched.size() == 1) return;
     const std::string expected =
-        internal::Cat("must match exactly one of the ", node.one_of.size(), " oneOf options");
-    if (matched.empty()) return Fail(errors, internal::Cat(expected, ", but matches none"));
-    Fail(errors, internal::Cat(expected, ", but matches options ", absl::StrJoin(matched, ", ")));
+        StrCat("must match exactly one of the ", node.one_of.size(), " oneOf options");
+    if (matched.empty()) return Fail(errors, StrCat(expected, ", but matches none"));
+    Fail(errors, StrCat(expected, ", but matches options ", absl::StrJoin(matched, ", ")));
   }
 
   // The discriminator picks the branch, so the user sees that branch's errors rather than a
@@ -306,16 +303,15 @@ class Evaluation {
     for (const auto& [tag_value, branch] : node.discriminator_map) allowed.push_back(tag_value);
     element tag;
     if (object.at_key(node.discriminator).get(tag) != SUCCESS) {
-      return Fail(errors,
-                  internal::Cat("missing required property ", QuotedName(node.discriminator),
-                                " (one of ", ValueList(allowed), ")"));
+      return Fail(errors, StrCat("missing required property ", QuotedName(node.discriminator),
+                                 " (one of ", ValueList(allowed), ")"));
     }
     const std::string canonical = internal::Canonical(tag);
     for (const auto& [tag_value, branch] : node.discriminator_map) {
       if (tag_value == canonical) return Visit(node.one_of[branch], value, secret, errors);
     }
     PathScope scope(&path_, node.discriminator);
-    Fail(errors, internal::Cat("must be one of ", ValueList(allowed), Got(tag, secret)));
+    Fail(errors, StrCat("must be one of ", ValueList(allowed), Got(tag, secret)));
   }
 
   const std::vector<Node>& nodes_;
@@ -325,7 +321,7 @@ class Evaluation {
 }  // namespace
 
 std::string Error::ToString() const {
-  return internal::Cat(path.empty() ? "(root)" : path, ": ", message);
+  return StrCat(path.empty() ? "(root)" : path, ": ", message);
 }
 
 Validator::Validator(std::shared_ptr<const CompiledSchema> compiled)
@@ -341,7 +337,7 @@ std::vector<Error> Validator::Validate(std::string_view instance_json) const {
   simdjson::dom::parser parser;
   element root;
   if (simdjson::error_code error = internal::ParseJson(parser, instance_json, &root); error) {
-    return {Error{"", internal::Cat("not valid JSON: ", simdjson::error_message(error))}};
+    return {Error{"", StrCat("not valid JSON: ", simdjson::error_message(error))}};
   }
   Errors errors;
   Evaluation(*compiled_).Visit(0, root, /*secret=*/false, &errors);
@@ -351,7 +347,7 @@ std::vector<Error> Validator::Validate(std::string_view instance_json) const {
 absl::Status Validator::Check(std::string_view instance_json, std::string_view what) const {
   const std::vector<Error> errors = Validate(instance_json);
   if (errors.empty()) return absl::OkStatus();
-  return absl::InvalidArgumentError(internal::Cat(
+  return absl::InvalidArgumentError(StrCat(
       what, " is invalid: ", absl::StrJoin(errors, "; ", [](std::string* out, const Error& error) {
         out->append(error.ToString());
       })));
