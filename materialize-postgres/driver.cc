@@ -1,0 +1,159 @@
+#include "materialize-postgres/driver.h"
+
+#include "libs/base/strings.h"
+#include "libs/materialize-sql/apply.h"
+#include "libs/materialize-sql/sql.h"
+#include "libs/materialize-sql/transactor.h"
+#include "libs/materialize-sql/validate.h"
+#include "materialize-postgres/config.h"
+#include "materialize-postgres/dialect.h"
+
+namespace connectors::postgres {
+namespace {
+
+// A connection and the config it was made from.
+struct Session {
+  EndpointConfig config;
+  std::unique_ptr<PgClient> client;
+};
+
+absl::StatusOr<Session> Connect(std::string_view config_json) {
+  auto config = ParseEndpointConfig(config_json);
+  if (!config.ok()) return config.status();
+  auto client = PgClient::Connect(config->Params());
+  if (!client.ok()) return client.status();
+  return Session{std::move(*config), std::move(*client)};
+}
+
+// Every missing privilege, in one error, before anything is created.
+absl::Status CheckPrivileges(sql::Client& client, const std::set<std::string>& schemas,
+                             const sql::InfoSchema& info) {
+  std::string problems;
+  for (const auto& schema : schemas) {
+    const std::optional<std::string> param[] = {schema};
+    const char* query =
+        info.schemas.contains(schema)
+            ? "SELECT has_schema_privilege(current_user, $1, 'CREATE') AND "
+              "has_schema_privilege(current_user, $1, 'USAGE')"
+            : "SELECT has_database_privilege(current_user, current_database(), 'CREATE') "
+              "WHERE $1 IS NOT NULL";
+    auto rows = sql::QueryAll(client, query, param);
+    if (!rows.ok()) return rows.status();
+    if (!rows->empty() && (*rows)[0][0] == "f") {
+      StrAppend(&problems, problems.empty() ? "" : "; ",
+                info.schemas.contains(schema)
+                    ? StrCat("the user lacks CREATE or USAGE on schema \"", schema,
+                             "\" (GRANT CREATE, USAGE ON SCHEMA ... TO the user)")
+                    : StrCat("schema \"", schema,
+                             "\" does not exist and the user may not create "
+                             "it (create it, or GRANT CREATE ON DATABASE ... TO the user)"));
+    }
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return absl::PermissionDeniedError(StrCat("missing privileges: ", problems));
+}
+
+}  // namespace
+
+materialize::Response::Spec PostgresDriver::Spec() const {
+  materialize::Response::Spec spec;
+  spec.set_config_schema_json(EndpointConfigSchema().ToJson());
+  spec.set_resource_config_schema_json(sql::ResourceConfigSchema().ToJson());
+  spec.set_documentation_url("https://go.estuary.dev/materialize-postgresql");
+  return spec;
+}
+
+absl::StatusOr<materialize::Response::Validated> PostgresDriver::Validate(
+    const materialize::Request::Validate& request, const Logger&) {
+  auto session = Connect(request.config_json());
+  if (!session.ok()) return session.status();
+  const PostgresDialect dialect;
+  std::vector<sql::ResourceConfig> resources;
+  std::set<std::string> schemas = {dialect.Name(session->config.schema)};
+  for (int i = 0; i < request.bindings_size(); ++i) {
+    auto resource = sql::ParseResourceConfig(request.bindings(i).resource_config_json(),
+                                             session->config.schema);
+    if (!resource.ok()) {
+      return absl::InvalidArgumentError(StrCat("binding ", i, ": ", MessageOf(resource.status())));
+    }
+    schemas.insert(dialect.Name(resource->schema));
+    resources.push_back(std::move(*resource));
+  }
+  auto info = sql::LoadInfoSchema(*session->client, schemas);
+  if (!info.ok()) return info.status();
+  if (auto s = CheckPrivileges(*session->client, schemas, *info); !s.ok()) return s;
+
+  materialize::Response::Validated validated;
+  std::set<std::vector<std::string>> paths;
+  for (int i = 0; i < request.bindings_size(); ++i) {
+    const auto path = sql::ResourcePath(resources[i], dialect);
+    if (!paths.insert(path).second) {
+      return absl::InvalidArgumentError(StrCat("binding ", i, ": table ",
+                                               sql::QualifiedIdent(dialect, path[0], path[1]),
+                                               " is already the target of another binding"));
+    }
+    const auto* last = request.has_last_materialization()
+                           ? sql::FindLastBinding(request.last_materialization(), path)
+                           : nullptr;
+    auto binding = sql::ValidateBinding(request.bindings(i), resources[i], *info, last, dialect);
+    if (!binding.ok()) return binding.status();
+    *validated.add_bindings() = std::move(*binding);
+  }
+  return validated;
+}
+
+absl::StatusOr<materialize::Response::Applied> PostgresDriver::Apply(
+    const materialize::Request::Apply& request, const Logger& log) {
+  const auto& spec = request.materialization();
+  auto session = Connect(spec.config_json());
+  if (!session.ok()) return session.status();
+  const PostgresDialect dialect;
+  auto info =
+      sql::LoadInfoSchema(*session->client, sql::SchemasOf(spec, dialect, session->config.schema));
+  if (!info.ok()) return info.status();
+  auto plan = sql::PlanApply(
+      spec, request.has_last_materialization() ? &request.last_materialization() : nullptr, *info,
+      dialect, session->config.schema);
+  if (!plan.ok()) return plan.status();
+  materialize::Response::Applied applied;
+  if (plan->empty()) return applied;
+  // One transaction: an interrupted Apply leaves nothing behind and simply runs again.
+  std::string script = "BEGIN;\n";
+  std::string description;
+  for (const auto& statement : *plan) {
+    StrAppend(&script, statement, "\n");
+    StrAppend(&description, description.empty() ? "" : "\n", statement);
+  }
+  script += "COMMIT;";
+  if (auto s = session->client->Exec(script); !s.ok()) {
+    (void)session->client->Exec("ROLLBACK");
+    return absl::Status(
+        s.code(), StrCat("applying the materialization (nothing was changed): ", MessageOf(s)));
+  }
+  log.Info("applied", {LogField::Int("statements", static_cast<int64_t>(plan->size()))});
+  applied.set_action_description(description);
+  return applied;
+}
+
+absl::StatusOr<runtime::OpenedTransactor> PostgresDriver::Open(
+    const materialize::Request::Open& request, const Logger& log) {
+  const auto& spec = request.materialization();
+  auto session = Connect(spec.config_json());
+  if (!session.ok()) return session.status();
+  const PostgresDialect dialect;
+  std::vector<sql::Table> tables;
+  for (int i = 0; i < spec.bindings_size(); ++i) {
+    auto table = sql::BuildTable(spec.bindings(i), static_cast<uint32_t>(i), dialect,
+                                 session->config.schema);
+    if (!table.ok()) return table.status();
+    tables.push_back(std::move(*table));
+  }
+  sql::TransactorOptions options;
+  options.hard_delete = session->config.hard_delete;
+  return sql::OpenTransactor(
+      std::move(session->client), std::move(tables),
+      sql::QualifiedIdent(dialect, dialect.Name(session->config.schema), sql::kCheckpointsTable),
+      request, options, log);
+}
+
+}  // namespace connectors::postgres
