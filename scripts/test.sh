@@ -19,6 +19,8 @@ status=${PIPESTATUS[0]}
 # Count test cases from the JUnit XML of every test target bazel reported on.
 passed=0
 failed=0
+skipped=0
+skipped_names=()
 while read -r target; do
   xml="bazel-testlogs/${target#//}"
   xml="${xml/://}/test.xml"
@@ -27,8 +29,13 @@ while read -r target; do
     failures=$(grep -o '<testsuites[^>]*' "$xml" | grep -o ' failures="[0-9]*"' | grep -o '[0-9]*' | head -1)
     errors=$(grep -o '<testsuites[^>]*' "$xml" | grep -o ' errors="[0-9]*"' | grep -o '[0-9]*' | head -1)
     bad=$(( ${failures:-0} + ${errors:-0} ))
+    skips=$(grep -c 'result="skipped"' "$xml" || true)
+    if [ "$skips" -gt 0 ]; then
+      skipped=$(( skipped + skips ))
+      skipped_names+=("$target ($skips)")
+    fi
     if grep -q "^$target .*\(FAILED\|TIMEOUT\|NO STATUS\)" "$log" && [ "$bad" -eq 0 ]; then bad=1; fi
-    passed=$(( passed + ${tests:-0} - bad ))
+    passed=$(( passed + ${tests:-0} - bad - skips ))
     failed=$(( failed + bad ))
   else
     failed=$(( failed + 1 ))
@@ -36,5 +43,8 @@ while read -r target; do
 done < <(grep -oE '^//[^ ]+' "$log" | sort -u)
 
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if [ "$skipped" -gt 0 ]; then
+  echo "WARNING: $skipped test cases SKIPPED (not passed): ${skipped_names[*]}"
+fi
 echo "$passed passed, $failed failed"
 exit "$status"

@@ -28,7 +28,8 @@ constexpr std::string_view kUsage =
 
 Serves the Flow connector protocol on stdin/stdout, or as a gRPC server with --grpc-listen.
   --codec        json or proto (default: FLOW_RUNTIME_CODEC, else proto)
-  --grpc-listen  serve gRPC on HOST:PORT instead of stdin/stdout (port 0 picks a free port)
+  --grpc-listen  serve gRPC on HOST:PORT instead of stdin/stdout (port 0 picks a free port;
+                 default: CONNECTOR_GRPC_LISTEN, so an image can be switched to gRPC by env)
   --log-level    error, warn, info, debug or trace (default: LOG_LEVEL, else info)
 )";
 
@@ -47,6 +48,9 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool* help) {
     auto parsed = ParseLogLevel(level);
     if (!parsed.ok()) return parsed.status();
     options.log_level = *parsed;
+  }
+  if (const char* listen = std::getenv("CONNECTOR_GRPC_LISTEN"); listen && *listen != '\0') {
+    options.grpc_listen = std::string(listen);
   }
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];

@@ -1,7 +1,8 @@
 // The one entry point of every connector binary: `return RunCaptureConnector(argc, argv,
 // driver);` (or RunMaterializeConnector). It serves the Flow protocol either on stdin/stdout
 // with the codec from FLOW_RUNTIME_CODEC (json | proto, default proto; --codec overrides), or
-// as a gRPC server (--grpc-listen HOST:PORT) offering capture.Connector/Capture or
+// as a gRPC server (--grpc-listen HOST:PORT, or the CONNECTOR_GRPC_LISTEN environment variable
+// so that an image can be switched to gRPC without changing its entrypoint) offering capture.Connector/Capture or
 // materialize.Connector/Materialize, one session per stream.
 //
 // Logs are structured JSON on stderr at LOG_LEVEL (--log-level overrides). SIGTERM/SIGINT

@@ -5,10 +5,20 @@
 
 namespace connectors::runtime {
 
+namespace {
+void IgnoreHere(int) {}
+}  // namespace
+
 SignalWatcher::SignalWatcher(StopSignal& stop, const Logger& log) : stop_(stop), log_(log) {
   sigemptyset(&signals_);
   sigaddset(&signals_, SIGTERM);
   sigaddset(&signals_, SIGINT);
+  // A handler (never run: the signals stay blocked and are taken by sigtimedwait) because the
+  // kernel drops default-disposition signals sent to PID 1, which a connector is in a container.
+  struct sigaction action = {};
+  action.sa_handler = IgnoreHere;
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
   pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
   thread_ = std::thread([this] { Watch(); });
 }

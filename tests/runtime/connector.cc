@@ -213,11 +213,19 @@ class GrpcRpc final : public ConnectorRpc<Request, Response> {
   absl::Status finish_status_;
 };
 
+// podman and the global flags this machine needs.
+std::vector<std::string> PodmanCommand() {
+  if (::access("/usr/sbin/runc", X_OK) != 0) return {"podman"};
+  return {"podman", "--runtime=/usr/sbin/runc", "--cgroup-manager=cgroupfs"};
+}
+
 // The codec an image asks for, as connector-init decides it: the FLOW_RUNTIME_CODEC label,
 // else the image's environment; "json" selects JSON and anything else proto.
 absl::StatusOr<Codec> ImageCodec(const std::string& image) {
   process::SpawnOptions options;
-  options.argv = {"podman", "image", "inspect", "--format", "{{json .Config}}", image};
+  options.argv = PodmanCommand();
+  options.argv.insert(options.argv.end(),
+                      {"image", "inspect", "--format", "{{json .Config}}", image});
   auto child = process::Subprocess::Spawn(options);
   if (!child.ok()) return child.status();
   child->CloseStdin();
@@ -263,18 +271,13 @@ absl::StatusOr<process::Subprocess> SpawnConnector(const Endpoint& endpoint, con
     auto image_codec = ImageCodec(endpoint.image);
     if (!image_codec.ok()) return image_codec.status();
     *codec = *image_codec;
-    options.argv = {"podman",
-                    "run",
-                    "--rm",
-                    "-i",
-                    "--network=host",
-                    "--log-driver=none",
-                    "--runtime=/usr/sbin/runc",
-                    "--cgroup-manager=cgroupfs",
-                    "-e",
-                    StrCat("LOG_LEVEL=", level),
-                    "-e",
-                    "LOG_FORMAT=json"};
+    // As Flow runs images: stdin/stdout attached, the codec from the image, the host's network
+    // (so tests reach loopback services). Machines whose podman needs runc and cgroupfs get
+    // them, as scripts get them from tools/podman/podman.sh.
+    options.argv = PodmanCommand();
+    options.argv.insert(options.argv.end(),
+                        {"run", "--rm", "-i", "--network=host", "--log-driver=none", "-e",
+                         StrCat("LOG_LEVEL=", level), "-e", "LOG_FORMAT=json"});
     for (const auto& [name, value] : endpoint.env) {
       options.argv.push_back("-e");
       options.argv.push_back(StrCat(name, "=", value));
