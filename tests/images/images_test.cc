@@ -213,6 +213,29 @@ TEST_P(Images, ServesGrpcWhenAskedByEnvironment) {
   EXPECT_LT(absl::Now() - stopping, absl::Seconds(5)) << "stopped by SIGTERM, not the timeout";
 }
 
+// flow-local reaches the image through a `connector: {image}` endpoint, as a catalog names it.
+TEST_P(Images, CaptureThroughFlowLocal) {
+  if (GetParam() != "source-hello-world") GTEST_SKIP() << "a capture with a self-contained source";
+  const fs::path dir = fs::path(std::getenv("TEST_TMPDIR")) / "flow-local";
+  fs::create_directories(dir);
+  std::ofstream(dir / "catalog.yaml") << "captures:\n  acmeCo/hello:\n    endpoint:\n"
+                                         "      connector:\n        image: "
+                                      << image_
+                                      << "\n"
+                                         "        config: {interval_ms: 1, stop_after: 3}\n"
+                                         "    bindings:\n      - resource: {name: greetings}\n"
+                                         "        target: acmeCo/greetings\n"
+                                         "collections:\n  acmeCo/greetings:\n    key: [/id]\n"
+                                         "    schema: {type: object, required: [id]}\n";
+  Output out = RunCommand({Runfile(std::getenv("FLOW_LOCAL_BINARY")), "capture", "--task",
+                           "acmeCo/hello", "--once", "--catalog", (dir / "catalog.yaml").string()});
+  ASSERT_EQ(out.code, 0) << out.err;
+  std::ifstream journal(dir / ".flow-local" / "collections" / "acmeCo%2Fgreetings.jsonl");
+  std::stringstream text;
+  text << journal.rdbuf();
+  EXPECT_NE(text.str().find(R"("id":2,)"), std::string::npos) << text.str();
+}
+
 INSTANTIATE_TEST_SUITE_P(Connectors, Images, testing::Values("source-hello-world"),
                          [](const auto& info) {
                            std::string name = info.param;
