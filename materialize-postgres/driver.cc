@@ -11,6 +11,9 @@
 namespace connectors::postgres {
 namespace {
 
+// Every schema, including those the user has no privilege on (information_schema hides them).
+constexpr std::string_view kListSchemas = "SELECT nspname FROM pg_catalog.pg_namespace";
+
 // A connection and the config it was made from.
 struct Session {
   EndpointConfig config;
@@ -33,10 +36,10 @@ absl::Status CheckPrivileges(sql::Client& client, const std::set<std::string>& s
     const std::optional<std::string> param[] = {schema};
     const char* query =
         info.schemas.contains(schema)
-            ? "SELECT has_schema_privilege(current_user, $1, 'CREATE') AND "
-              "has_schema_privilege(current_user, $1, 'USAGE')"
+            ? "SELECT has_schema_privilege(current_user, $1::text, 'CREATE') AND "
+              "has_schema_privilege(current_user, $1::text, 'USAGE')"
             : "SELECT has_database_privilege(current_user, current_database(), 'CREATE') "
-              "WHERE $1 IS NOT NULL";
+              "WHERE $1::text IS NOT NULL";
     auto rows = sql::QueryAll(client, query, param);
     if (!rows.ok()) return rows.status();
     if (!rows->empty() && (*rows)[0][0] == "f") {
@@ -79,7 +82,7 @@ absl::StatusOr<materialize::Response::Validated> PostgresDriver::Validate(
     schemas.insert(dialect.Name(resource->schema));
     resources.push_back(std::move(*resource));
   }
-  auto info = sql::LoadInfoSchema(*session->client, schemas);
+  auto info = sql::LoadInfoSchema(*session->client, schemas, kListSchemas);
   if (!info.ok()) return info.status();
   if (auto s = CheckPrivileges(*session->client, schemas, *info); !s.ok()) return s;
 
@@ -108,8 +111,8 @@ absl::StatusOr<materialize::Response::Applied> PostgresDriver::Apply(
   auto session = Connect(spec.config_json());
   if (!session.ok()) return session.status();
   const PostgresDialect dialect;
-  auto info =
-      sql::LoadInfoSchema(*session->client, sql::SchemasOf(spec, dialect, session->config.schema));
+  auto info = sql::LoadInfoSchema(
+      *session->client, sql::SchemasOf(spec, dialect, session->config.schema), kListSchemas);
   if (!info.ok()) return info.status();
   auto plan = sql::PlanApply(
       spec, request.has_last_materialization() ? &request.last_materialization() : nullptr, *info,

@@ -31,9 +31,10 @@ const ExistingTable* InfoSchema::Find(std::string_view schema, std::string_view 
   return it == tables.end() ? nullptr : &it->second;
 }
 
-absl::StatusOr<InfoSchema> LoadInfoSchema(Client& client, const std::set<std::string>& schemas) {
+absl::StatusOr<InfoSchema> LoadInfoSchema(Client& client, const std::set<std::string>& schemas,
+                                          std::string_view list_schemas) {
   InfoSchema info;
-  auto names = QueryAll(client, "SELECT schema_name FROM information_schema.schemata");
+  auto names = QueryAll(client, list_schemas);
   if (!names.ok()) return names.status();
   for (auto& row : *names) info.schemas.insert(*row[0]);
   for (const auto& schema : schemas) {

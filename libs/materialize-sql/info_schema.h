@@ -31,7 +31,13 @@ struct InfoSchema {
   const ExistingTable* Find(std::string_view schema, std::string_view table) const;
 };
 
-// Reads the schemas and every table in `schemas`.
-absl::StatusOr<InfoSchema> LoadInfoSchema(Client& client, const std::set<std::string>& schemas);
+inline constexpr std::string_view kListSchemas =
+    "SELECT schema_name FROM information_schema.schemata";
+
+// Reads the schemas (with `list_schemas`, a query returning one name per row: the standard view
+// hides schemas the user has no privilege on, which an endpoint's catalog may not) and every
+// table in `schemas`.
+absl::StatusOr<InfoSchema> LoadInfoSchema(Client& client, const std::set<std::string>& schemas,
+                                          std::string_view list_schemas = kListSchemas);
 
 }  // namespace connectors::sql
