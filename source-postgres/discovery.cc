@@ -122,14 +122,13 @@ std::string DocumentSchema(const Table& table) {
        R"(table's replica identity provides it.","reduce":{"strategy":"firstWriteWins"},)"
        R"("properties":)";
   s += props;
-  s += R"(}},"reduce":{"strategy":"merge"}})";
-  // Splice the columns into the top-level properties.
+  s += R"(}},"reduce":{"strategy":"merge"}})";  // before, _meta.properties, _meta
+  // The columns follow _meta in the top-level properties.
   if (props.size() > 2) {
-    s.pop_back();  // '}' of properties
     s += ',';
     s.append(props, 1, props.size() - 2);
-    s += '}';
   }
+  s += '}';  // properties
   s += R"(,"x-infer-schema":true})";
   return s;
 }
