@@ -12,7 +12,7 @@ PACKAGES=(
   # Tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # Systems the connectors talk to
-  libpq-dev postgresql postgresql-client libcurl4-openssl-dev libssh-dev
+  libpq-dev postgresql postgresql-client libcurl4-openssl-dev libssh-dev libssl-dev
   openssh-server openssh-client libsqlite3-dev
   # Test harness: the HTTP file server (tests/harness)
   libcpp-httplib-dev
