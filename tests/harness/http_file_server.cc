@@ -109,6 +109,8 @@ absl::StatusOr<HttpFileServer> HttpFileServer::Start(const HttpFileServerOptions
     server.argv.push_back(StrCat("--bearer_token=", options.bearer_token));
   }
   if (options.gzip) server.argv.push_back("--gzip");
+  if (!options.etag) server.argv.push_back("--no_etag");
+  if (!options.last_modified) server.argv.push_back("--no_last_modified");
   server.log_path = state->dir.Path("http_file_server.log");
   auto process = ServiceProcess::Start(std::move(server));
   if (!process.ok()) return process.status();

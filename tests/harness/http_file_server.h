@@ -1,8 +1,9 @@
 // A real HTTP server for a test: //tests/harness:http_file_server (see its main file for the
 // exact behavior: Content-Length, HEAD, Range, ETag/Last-Modified, directory indexes, optional
-// auth and gzip) run as a separate process on 127.0.0.1, on a port the kernel picks. Files can be
-// added to root() at any time; each request reads the disk. The destructor stops the server and
-// deletes its temp dir (and root(), when the server made it).
+// auth and gzip, and scripted faults from ROOT/.faults/PATH: 5xx with Retry-After, dropped
+// connections, slow bodies, redirects) run as a separate process on 127.0.0.1, on a port the kernel
+// picks. Files can be added to root() at any time; each request reads the disk. The destructor
+// stops the server and deletes its temp dir (and root(), when the server made it).
 //
 //   auto http = harness::HttpFileServer::Start();
 //   ASSERT_TRUE(http.ok()) << http.status();
@@ -30,6 +31,9 @@ struct HttpFileServerOptions {
   std::string bearer_token;
   // Compress text-like responses for clients that accept gzip. Off: bodies are never encoded.
   bool gzip = false;
+  // Off: responses carry no ETag (or no Last-Modified), as some servers do.
+  bool etag = true;
+  bool last_modified = true;
   // The server binary. Empty: //tests/harness:http_file_server from the runfiles, which every
   // target depending on //tests/harness:services has.
   std::string binary;

@@ -3,6 +3,7 @@
 //
 //   http_file_server --root=DIR [--host=127.0.0.1] [--port=0] [--port_file=PATH]
 //                    [--basic_auth=USER:PASSWORD] [--bearer_token=TOKEN] [--gzip]
+//                    [--no_etag] [--no_last_modified]
 //
 // GET and HEAD of a file answer its bytes with Content-Length, Content-Type (from the
 // extension), Last-Modified and a strong ETag; Range requests get 206 (416 when unsatisfiable);
@@ -13,18 +14,33 @@
 // text-like types for clients that send Accept-Encoding: gzip (never ranges).
 // --port=0 lets the kernel pick a free port; --port_file receives it (written atomically once
 // the socket listens), which is how the harness learns it without a race.
+// --no_etag / --no_last_modified leave those validators out (servers that lack them), and
+// If-Range is honoured (a stale validator gets the whole file with 200).
+//
+// Failure injection for client tests: a file ROOT/.faults/PATH scripts the next requests for
+// /PATH, one line per request, consumed in order (afterwards requests are served normally):
+//   ok                          serve normally
+//   status CODE [RETRY_AFTER]   answer CODE (with a Retry-After header when given)
+//   drop-after BYTES            send the headers and BYTES of the body, then close the socket
+//   slow MILLISECONDS           pause this long before each 16 KiB of the body
+//   redirect LOCATION           answer 302 to LOCATION
 #include <dirent.h>
 #include <httplib.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "libs/base/strings.h"
@@ -40,6 +56,8 @@ struct Flags {
   std::string basic_auth;  // USER:PASSWORD
   std::string bearer_token;
   bool gzip = false;
+  bool etag = true;
+  bool last_modified = true;
 };
 
 bool ParseFlags(int argc, char** argv, Flags* flags, std::string* error) {
@@ -62,6 +80,10 @@ bool ParseFlags(int argc, char** argv, Flags* flags, std::string* error) {
       flags->bearer_token = value;
     } else if (name == "--gzip") {
       flags->gzip = true;
+    } else if (name == "--no_etag") {
+      flags->etag = false;
+    } else if (name == "--no_last_modified") {
+      flags->last_modified = false;
     } else {
       *error = StrCat("unknown flag ", arg);
       return false;
@@ -214,6 +236,56 @@ std::string ContentType(std::string_view path) {
   return "application/octet-stream";
 }
 
+// What a fault script asks of one request.
+struct Fault {
+  std::string kind;  // "", "ok", "status", "drop-after", "slow", "redirect".
+  int status = 0;
+  std::string retry_after;
+  int64_t bytes = -1;
+  int64_t millis = 0;
+  std::string location;
+};
+
+// Per-path count of requests already answered from a fault script (requests run on several
+// threads).
+class FaultScripts {
+ public:
+  explicit FaultScripts(std::string root) : root_(std::move(root)) {}
+
+  Fault Next(const std::string& path) {
+    std::ifstream file(StrCat(root_, "/.faults", path));
+    if (!file) return {};
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(file, line);) {
+      if (!line.empty()) lines.push_back(line);
+    }
+    size_t index;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      index = used_[path]++;
+    }
+    if (index >= lines.size()) return {};
+    std::istringstream words(lines[index]);
+    Fault fault;
+    words >> fault.kind;
+    if (fault.kind == "status") {
+      words >> fault.status >> fault.retry_after;
+    } else if (fault.kind == "drop-after") {
+      words >> fault.bytes;
+    } else if (fault.kind == "slow") {
+      words >> fault.millis;
+    } else if (fault.kind == "redirect") {
+      words >> fault.location;
+    }
+    return fault;
+  }
+
+ private:
+  std::string root_;
+  std::mutex mu_;
+  std::map<std::string, size_t> used_;
+};
+
 struct Entry {
   std::string name;
   bool directory;
@@ -276,29 +348,39 @@ void ServeDirectory(const std::string& path, const httplib::Request& request,
   response.set_content(body, "text/html; charset=utf-8");
 }
 
-void ServeFile(const std::string& path, const struct stat& info, const httplib::Request& request,
+void ServeFile(const Flags& flags, const Fault& fault, const std::string& path,
+               const struct stat& info, const httplib::Request& request,
                httplib::Response& response) {
   char etag[64];
   std::snprintf(etag, sizeof(etag), "\"%llx-%llx\"", static_cast<unsigned long long>(info.st_size),
                 static_cast<unsigned long long>(info.st_mtim.tv_sec) * 1000000000ULL +
                     static_cast<unsigned long long>(info.st_mtim.tv_nsec));
-  response.set_header("ETag", etag);
-  response.set_header("Last-Modified", HttpDate(info.st_mtime));
+  if (flags.etag) response.set_header("ETag", etag);
+  if (flags.last_modified) response.set_header("Last-Modified", HttpDate(info.st_mtime));
   response.set_header("Accept-Ranges", "bytes");
 
   // If-None-Match takes precedence over If-Modified-Since (RFC 9110 13.2.2).
-  if (request.has_header("If-None-Match")) {
+  if (flags.etag && request.has_header("If-None-Match")) {
     const std::string match = request.get_header_value("If-None-Match");
     if (match == "*" || match.find(etag) != std::string::npos) {
       response.status = 304;
       return;
     }
-  } else if (request.has_header("If-Modified-Since")) {
+  } else if (flags.last_modified && request.has_header("If-Modified-Since")) {
     const time_t since = ParseHttpDate(request.get_header_value("If-Modified-Since"));
     if (since >= 0 && info.st_mtime <= since) {
       response.status = 304;
       return;
     }
+  }
+  // If-Range: the range applies only while the validator still matches; otherwise the client
+  // gets the whole (new) file. The request is httplib's own mutable local (see Main).
+  if (request.has_header("If-Range")) {
+    const std::string validator = request.get_header_value("If-Range");
+    const bool matches = validator.front() == '"'
+                             ? flags.etag && validator == etag
+                             : flags.last_modified && validator == HttpDate(info.st_mtime);
+    if (!matches) const_cast<httplib::Request&>(request).ranges.clear();
   }
   for (const auto& [first, last] : request.ranges) {
     // A range that starts past the end cannot be satisfied (a suffix range, -N, always can).
@@ -308,18 +390,44 @@ void ServeFile(const std::string& path, const struct stat& info, const httplib::
       return;
     }
   }
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
+  auto file = std::make_shared<std::ifstream>(path, std::ios::binary);
+  if (!*file) {
     response.status = 403;
     response.set_content("forbidden\n", "text/plain");
     return;
   }
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  response.set_content(contents.str(), ContentType(path));
+  if (flags.gzip) {
+    // httplib compresses only bodies it holds.
+    std::ostringstream contents;
+    contents << file->rdbuf();
+    response.set_content(contents.str(), ContentType(path));
+    return;
+  }
+  // Streamed from disk (large fixtures and benchmarks never sit in memory), with the scripted
+  // fault applied to the body.
+  auto sent = std::make_shared<int64_t>(0);
+  response.set_content_provider(
+      static_cast<size_t>(info.st_size), ContentType(path),
+      [file, sent, fault](size_t offset, size_t length, httplib::DataSink& sink) {
+        char buffer[16 * 1024];
+        if (fault.millis > 0) std::this_thread::sleep_for(std::chrono::milliseconds(fault.millis));
+        size_t n = std::min(length, sizeof(buffer));
+        if (fault.bytes >= 0) {
+          if (*sent >= fault.bytes) return false;  // Closes the connection mid-body.
+          n = std::min<size_t>(n, static_cast<size_t>(fault.bytes - *sent));
+        }
+        file->clear();
+        file->seekg(static_cast<std::streamoff>(offset));
+        file->read(buffer, static_cast<std::streamsize>(n));
+        const std::streamsize got = file->gcount();
+        if (got <= 0) return false;
+        *sent += got;
+        return sink.write(buffer, static_cast<size_t>(got));
+      });
 }
 
-void Serve(const Flags& flags, const httplib::Request& request, httplib::Response& response) {
+void Serve(const Flags& flags, FaultScripts& faults, const httplib::Request& request,
+           httplib::Response& response) {
   // httplib hands over the path percent-decoded. Refuse any way out of the root.
   const std::string& path = request.path;
   if (path.empty() || path[0] != '/' || path.find('\0') != std::string::npos) {
@@ -338,6 +446,17 @@ void Serve(const Flags& flags, const httplib::Request& request, httplib::Respons
     if (slash == std::string_view::npos) break;
     rest.remove_prefix(slash + 1);
   }
+  const Fault fault = faults.Next(path);
+  if (fault.kind == "status") {
+    response.status = fault.status;
+    if (!fault.retry_after.empty()) response.set_header("Retry-After", fault.retry_after);
+    response.set_content(StrCat("injected status ", fault.status, "\n"), "text/plain");
+    return;
+  }
+  if (fault.kind == "redirect") {
+    response.set_redirect(fault.location, 302);
+    return;
+  }
   const std::string full = StrCat(flags.root, path);
   struct stat info {};
   if (::stat(full.c_str(), &info) != 0) {
@@ -348,7 +467,7 @@ void Serve(const Flags& flags, const httplib::Request& request, httplib::Respons
   if (S_ISDIR(info.st_mode)) {
     ServeDirectory(full, request, response);
   } else if (S_ISREG(info.st_mode)) {
-    ServeFile(full, info, request, response);
+    ServeFile(flags, fault, full, info, request, response);
   } else {
     response.status = 403;
     response.set_content("forbidden\n", "text/plain");
@@ -384,6 +503,7 @@ int Main(int argc, char** argv) {
   while (flags.root.size() > 1 && flags.root.back() == '/') flags.root.pop_back();
   const std::string basic_credentials = Base64(flags.basic_auth);
 
+  FaultScripts faults(flags.root);
   httplib::Server server;
   server.set_pre_routing_handler([&](const httplib::Request& request, httplib::Response& response) {
     if (!Authorized(flags, basic_credentials, request)) {
@@ -403,7 +523,7 @@ int Main(int argc, char** argv) {
     return httplib::Server::HandlerResponse::Unhandled;
   });
   server.Get(".*", [&](const httplib::Request& request, httplib::Response& response) {
-    Serve(flags, request, response);
+    Serve(flags, faults, request, response);
   });
   server.set_logger([](const httplib::Request& request, const httplib::Response& response) {
     std::fprintf(stderr, "%s %s %d\n", request.method.c_str(), request.path.c_str(),

@@ -407,6 +407,58 @@ TEST(HttpFileServerTest, ServesAGivenDirectory) {
   EXPECT_EQ(Fetch(http->url("given.txt")).body, "given");
 }
 
+TEST(HttpFileServerTest, ScriptedFaultsApplyToTheNextRequestsInOrder) {
+  auto http = HttpFileServer::Start();
+  ASSERT_TRUE(http.ok()) << http.status();
+  const std::string body(100000, 'x');
+  ASSERT_TRUE(WriteFile(StrCat(http->root(), "/f.bin"), body).ok());
+  ASSERT_TRUE(std::filesystem::create_directory(StrCat(http->root(), "/.faults")));
+  ASSERT_TRUE(WriteFile(StrCat(http->root(), "/.faults/f.bin"),
+                        "status 503 2\nredirect /g.bin\ndrop-after 1000\nslow 1\n")
+                  .ok());
+  HttpResponse unavailable = Fetch(http->url("f.bin"));
+  EXPECT_EQ(unavailable.status, 503);
+  EXPECT_EQ(unavailable.Header("retry-after"), "2");
+  HttpResponse redirect = Fetch(http->url("f.bin"));
+  EXPECT_EQ(redirect.status, 302);
+  EXPECT_EQ(redirect.Header("location"), "/g.bin");
+
+  // The dropped connection: headers promise the whole file, the body stops after 1000 bytes.
+  std::string partial;
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  curl_easy_setopt(curl.get(), CURLOPT_URL, http->url("f.bin").c_str());
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &partial);
+  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT, 10L);
+  const CURLcode code = curl_easy_perform(curl.get());
+  EXPECT_NE(code, CURLE_OK);
+  EXPECT_EQ(partial.size(), 1000u);
+
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(Fetch(http->url("f.bin")).body, body);  // Slow: 7 chunks, 1 ms apart.
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(6));
+  EXPECT_EQ(Fetch(http->url("f.bin")).status, 200);  // The script is used up.
+}
+
+TEST(HttpFileServerTest, IfRangeAndOptionalValidators) {
+  HttpFileServerOptions options;
+  options.etag = false;
+  auto http = HttpFileServer::Start(options);
+  ASSERT_TRUE(http.ok()) << http.status();
+  ASSERT_TRUE(WriteFile(StrCat(http->root(), "/d.txt"), kText).ok());
+  HttpResponse get = Fetch(http->url("d.txt"));
+  EXPECT_EQ(get.Header("etag"), "");
+  ASSERT_NE(get.Header("last-modified"), "");
+  HttpResponse same = Fetch(http->url("d.txt"),
+                            {"Range: bytes=2-", StrCat("If-Range: ", get.Header("last-modified"))});
+  EXPECT_EQ(same.status, 206);
+  EXPECT_EQ(same.body, std::string(kText).substr(2));
+  HttpResponse stale =
+      Fetch(http->url("d.txt"), {"Range: bytes=2-", "If-Range: Mon, 01 Jan 2001 00:00:00 GMT"});
+  EXPECT_EQ(stale.status, 200);
+  EXPECT_EQ(stale.body, kText);
+}
+
 // ---------------------------------------------------------------------------------------------
 // sshd
 
