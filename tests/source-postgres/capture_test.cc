@@ -3,7 +3,7 @@
 // with the source table.
 #include <gtest/gtest.h>
 
-#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "libs/base/strings.h"
 #include "libs/json/parse.h"
 #include "tests/harness/postgres.h"
@@ -15,7 +15,10 @@ namespace {
 class CaptureTest : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto pg = harness::Postgres::Start();
+    // Quick keepalives, so the quiet-database test need not wait 30 s for one.
+    harness::PostgresOptions options;
+    options.config = {"wal_sender_timeout = 2s"};
+    auto pg = harness::Postgres::Start(options);
     ASSERT_TRUE(pg.ok()) << pg.status();
     pg_ = new harness::Postgres(std::move(*pg));
     ASSERT_TRUE(pg_->Exec("CREATE PUBLICATION flow_publication").ok());
@@ -221,6 +224,67 @@ TEST_F(CaptureTest, TextKeysBackfillInBytewiseOrder) {
     order.emplace_back(id);
   }
   EXPECT_EQ(order, (std::vector<std::string>{"", " ", "B", "a", "aa", "b", "ä", "ä"}));
+}
+
+// The slot's confirmed position, as the server sees it.
+uint64_t ConfirmedFlush(harness::Postgres& pg, const std::string& slot) {
+  auto rows = pg.Exec(StrCat(
+      "SELECT confirmed_flush_lsn - '0/0'::pg_lsn FROM pg_replication_slots WHERE slot_name = '",
+      slot, "'"));
+  if (!rows.ok() || rows->empty()) return 0;
+  return std::stoull((*rows)[0][0]);
+}
+
+uint64_t CurrentLsn(harness::Postgres& pg) {
+  auto rows = pg.Exec("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn");
+  return rows.ok() ? std::stoull((*rows)[0][0]) : 0;
+}
+
+TEST_F(CaptureTest, ConfirmsOnlyAcknowledgedPositions) {
+  Sql("CREATE TABLE public.acks (id int PRIMARY KEY, val text)");
+  CaptureRun run(Config(), {{"public", "acks"}}, "");
+  run.HoldAcknowledgements(true);
+  ASSERT_TRUE(run.Start().ok());
+  const uint64_t start = ConfirmedFlush(*pg_, "slot_confirmsonlyacknowledgedpositions");
+  ASSERT_GT(start, 0u);
+  Sql("INSERT INTO public.acks VALUES (1, 'one')");
+  Sql("INSERT INTO public.acks VALUES (2, 'two')");
+  ASSERT_TRUE(run.WaitFor([](const std::vector<Doc>& d) { return d.size() >= 2; }));
+  const uint64_t written = CurrentLsn(*pg_);
+  absl::SleepFor(absl::Seconds(3));  // Several status updates and keepalives go by.
+  EXPECT_EQ(ConfirmedFlush(*pg_, "slot_confirmsonlyacknowledgedpositions"), start)
+      << "the slot advanced past checkpoints the runtime has not acknowledged";
+  run.HoldAcknowledgements(false);
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  while (ConfirmedFlush(*pg_, "slot_confirmsonlyacknowledgedpositions") < written &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_GE(ConfirmedFlush(*pg_, "slot_confirmsonlyacknowledgedpositions"), written);
+  ASSERT_TRUE(run.Stop().ok());
+}
+
+TEST_F(CaptureTest, QuietDatabaseSlotFollowsServerWal) {
+  Sql("CREATE TABLE public.quiet (id int PRIMARY KEY)");
+  CaptureRun run(Config(), {{"public", "quiet"}}, "");
+  ASSERT_TRUE(run.Start().ok());
+  for (int i = 0; i < 100 && run.checkpoints() < 2; ++i) absl::SleepFor(absl::Milliseconds(50));
+  ASSERT_GE(run.checkpoints(), 2u);
+  // WAL moves for reasons the capture never sees: another database's writes.
+  ASSERT_TRUE(pg_->CreateDatabase("elsewhere").ok());
+  ASSERT_TRUE(
+      pg_->Exec("CREATE TABLE busy AS SELECT g FROM generate_series(1, 10000) g", "elsewhere")
+          .ok());
+  const uint64_t moved = CurrentLsn(*pg_);
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (ConfirmedFlush(*pg_, "slot_quietdatabaseslotfollowsserverwal") < moved &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_GE(ConfirmedFlush(*pg_, "slot_quietdatabaseslotfollowsserverwal"), moved)
+      << "an idle slot must not pin the server's WAL";
+  ASSERT_TRUE(run.Stop().ok());
+  EXPECT_TRUE(run.docs().empty());
 }
 
 }  // namespace

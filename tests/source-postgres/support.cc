@@ -44,7 +44,12 @@ class CaptureRun::Session final : public runtime::CaptureSession, public runtime
   }
   uint64_t acknowledged() const override {
     std::lock_guard lock(mu_);
-    return checkpoints_.size();
+    return hold_ ? held_at_ : checkpoints_.size();
+  }
+  void Hold(bool hold) {
+    std::lock_guard lock(mu_);
+    held_at_ = checkpoints_.size();
+    hold_ = hold;
   }
   bool WaitForAcknowledged(uint64_t n, absl::Duration) override { return acknowledged() >= n; }
 
@@ -113,6 +118,8 @@ class CaptureRun::Session final : public runtime::CaptureSession, public runtime
   std::vector<Doc> docs_, pending_;
   std::vector<std::string> checkpoints_;
   std::string state_ = "{}";
+  bool hold_ = false;
+  uint64_t held_at_ = 0;
 };
 
 CaptureRun::CaptureRun(std::string config_json, std::vector<BindingDef> bindings,
@@ -168,6 +175,7 @@ absl::Status CaptureRun::Stop() {
   return run_status_;
 }
 
+void CaptureRun::HoldAcknowledgements(bool hold) { session_->Hold(hold); }
 std::vector<Doc> CaptureRun::docs() { return session_->docs(); }
 std::string CaptureRun::state() { return session_->state(); }
 size_t CaptureRun::checkpoints() { return session_->checkpoint_count(); }

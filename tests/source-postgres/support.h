@@ -50,6 +50,9 @@ class CaptureRun {
   // Requests a stop and returns Run's status.
   absl::Status Stop();
 
+  // While held, the session acknowledges nothing (a runtime that has not committed yet).
+  void HoldAcknowledgements(bool hold);
+
   std::vector<Doc> docs();
   // The state after applying every checkpoint.
   std::string state();
