@@ -98,8 +98,8 @@ TEST(PlanApply, BackfillTruncatesOrRecreates) {
   const auto last = Spec({P("n", "string")});
   EXPECT_EQ(Plan(Spec({P("n", "string")}, 1), &last, info), "TRUNCATE TABLE \"s\".\"t\";\n");
   // TEXT -> BIGINT cannot be converted: the table is re-created.
-  EXPECT_EQ(Plan(Spec({P("n", "integer")}, 1), &last, info).substr(0, 39),
-            "DROP TABLE IF EXISTS \"s\".\"t\";\nCREATE TABL");
+  const std::string recreate = Plan(Spec({P("n", "integer")}, 1), &last, info);
+  EXPECT_TRUE(recreate.starts_with("DROP TABLE IF EXISTS \"s\".\"t\";\nCREATE TABLE")) << recreate;
   // Without a backfill the same change is refused.
   EXPECT_NE(Plan(Spec({P("n", "integer")}), &last, info).find("cannot be converted"),
             std::string::npos);
