@@ -17,8 +17,12 @@ PACKAGES=(
   # Test harness: the HTTP file server (tests/harness)
   libcpp-httplib-dev
   zlib1g-dev libzstd-dev
+  # Connector images: built from debootstrap, run with podman and runc (no Docker engine)
+  podman runc debootstrap fuse-overlayfs uidmap
   # The demo verifies its SQLite destination with the sqlite3 shell
   sqlite3
+  # libs/network-tunnel's tests make Ed25519 keys in PEM (PKCS#8) with it
+  openssl
 )
 
 missing=()
