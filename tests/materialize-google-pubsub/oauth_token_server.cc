@@ -248,6 +248,8 @@ absl::StatusOr<std::unique_ptr<OAuthTokenServer>> OAuthTokenServer::Start(Option
     }
     return Error(res, 400, "unsupported_grant_type", grant);
   });
+  // Stopping waits for idle keep-alive connections; keep that short.
+  self->impl_->server.set_keep_alive_timeout(1);
   self->impl_->port = self->impl_->server.bind_to_any_port("127.0.0.1");
   if (self->impl_->port <= 0) return absl::UnavailableError("token server: bind failed");
   self->impl_->thread = std::thread([self] { self->impl_->server.listen_after_bind(); });
