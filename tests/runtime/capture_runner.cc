@@ -52,7 +52,7 @@ class Session {
 
     capture::Request open;
     *open.mutable_open()->mutable_capture() = spec_;
-    open.mutable_open()->set_version("local");
+    open.mutable_open()->set_version(SpecVersion(spec_));
     open.mutable_open()->mutable_range()->set_key_end(0xFFFFFFFF);
     open.mutable_open()->mutable_range()->set_r_clock_end(0xFFFFFFFF);
     open.mutable_open()->set_state_json(state_);
@@ -194,7 +194,10 @@ absl::StatusOr<capture::Response> CaptureUnary(const Capture& capture,
 }  // namespace
 
 absl::StatusOr<flow::CaptureSpec> PrepareCapture(const Catalog& catalog, const Capture& capture,
-                                                 bool apply, const Logger& log) {
+                                                 Store& store, bool apply, const Logger& log) {
+  flow::CaptureSpec last;
+  auto last_version = LastApplied(store, capture.name, &last);
+  if (!last_version.ok()) return last_version.status();
   std::map<std::string, flow::CollectionSpec> collections;
   for (const auto& binding : capture.bindings) {
     auto spec = CollectionSpecOf(catalog.collections.at(binding.target));
@@ -203,6 +206,10 @@ absl::StatusOr<flow::CaptureSpec> PrepareCapture(const Catalog& catalog, const C
   }
   capture::Request validate;
   *validate.mutable_validate() = CaptureValidateRequest(catalog, capture, collections);
+  if (!last_version->empty()) {
+    *validate.mutable_validate()->mutable_last_capture() = last;
+    validate.mutable_validate()->set_last_version(*last_version);
+  }
   auto validated = CaptureUnary(capture, validate, log);
   if (!validated.ok()) return validated.status();
   if (!validated->has_validated() ||
@@ -216,7 +223,11 @@ absl::StatusOr<flow::CaptureSpec> PrepareCapture(const Catalog& catalog, const C
 
   capture::Request request;
   *request.mutable_apply()->mutable_capture() = *spec;
-  request.mutable_apply()->set_version("local");
+  request.mutable_apply()->set_version(SpecVersion(*spec));
+  if (!last_version->empty()) {
+    *request.mutable_apply()->mutable_last_capture() = last;
+    request.mutable_apply()->set_last_version(*last_version);
+  }
   auto applied = CaptureUnary(capture, request, log);
   if (!applied.ok()) return applied.status();
   if (!applied->has_applied()) {
@@ -227,13 +238,14 @@ absl::StatusOr<flow::CaptureSpec> PrepareCapture(const Catalog& catalog, const C
     log.Info("applied", {LogField::Str("task", capture.name),
                          LogField::Str("actions", applied->applied().action_description())});
   }
+  if (auto status = RecordApplied(store, capture.name, *spec); !status.ok()) return status;
   return spec;
 }
 
 absl::Status RunCapture(const Catalog& catalog, const Capture& capture, Store& store,
                         runtime::StopSignal& stop, const CaptureOptions& options,
                         const Logger& log) {
-  auto spec = PrepareCapture(catalog, capture, /*apply=*/true, log);
+  auto spec = PrepareCapture(catalog, capture, store, /*apply=*/true, log);
   if (!spec.ok()) return spec.status();
 
   std::vector<Binding> bindings;

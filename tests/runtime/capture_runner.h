@@ -25,8 +25,9 @@ struct CaptureOptions {
 
 // Validates the capture with its connector and builds the spec it runs with; with `apply`,
 // also asks the connector to apply it.
+// Validate and Apply carry the spec last applied (recorded in `store`), as Flow sends them.
 absl::StatusOr<flow::CaptureSpec> PrepareCapture(const Catalog& catalog, const Capture& capture,
-                                                 bool apply, const Logger& log);
+                                                 Store& store, bool apply, const Logger& log);
 
 absl::Status RunCapture(const Catalog& catalog, const Capture& capture, Store& store,
                         runtime::StopSignal& stop, const CaptureOptions& options,

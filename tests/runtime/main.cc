@@ -170,17 +170,16 @@ absl::Status Discover(Catalog& catalog, const Args& args, const Logger& log) {
 }
 
 // Validates (and applies) every task, printing each resulting spec as a JSON line.
-absl::Status ValidateAll(const Catalog& catalog, bool apply, const Store& store,
-                         const Logger& log) {
+absl::Status ValidateAll(const Catalog& catalog, bool apply, Store& store, const Logger& log) {
   for (const auto& [name, capture] : catalog.captures) {
-    auto spec = PrepareCapture(catalog, capture, apply, log);
+    auto spec = PrepareCapture(catalog, capture, store, apply, log);
     if (!spec.ok()) return spec.status();
     std::cout << ToJsonLine(*spec) << "\n";
   }
   for (const auto& [name, materialization] : catalog.materializations) {
     auto state = ConnectorStateOf(store, name);
     if (!state.ok()) return state.status();
-    auto prepared = PrepareMaterialization(catalog, materialization, apply, *state, log);
+    auto prepared = PrepareMaterialization(catalog, materialization, store, apply, *state, log);
     if (!prepared.ok()) return prepared.status();
     std::cout << ToJsonLine(prepared->spec) << "\n";
   }

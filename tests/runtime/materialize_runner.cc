@@ -412,8 +412,11 @@ absl::StatusOr<std::string> ConnectorStateOf(const Store& store, std::string_vie
 }
 
 absl::StatusOr<PreparedMaterialization> PrepareMaterialization(
-    const Catalog& catalog, const Materialization& materialization, bool apply,
+    const Catalog& catalog, const Materialization& materialization, Store& store, bool apply,
     std::string_view connector_state, const Logger& log) {
+  flow::MaterializationSpec last;
+  auto last_version = LastApplied(store, materialization.name, &last);
+  if (!last_version.ok()) return last_version.status();
   std::map<std::string, flow::CollectionSpec> collections;
   for (const auto& binding : materialization.bindings) {
     auto spec = CollectionSpecOf(catalog.collections.at(binding.source));
@@ -422,6 +425,10 @@ absl::StatusOr<PreparedMaterialization> PrepareMaterialization(
   }
   Request validate;
   *validate.mutable_validate() = MaterializeValidateRequest(materialization, collections);
+  if (!last_version->empty()) {
+    *validate.mutable_validate()->mutable_last_materialization() = last;
+    validate.mutable_validate()->set_last_version(*last_version);
+  }
   auto validated = MaterializeUnary(materialization, validate, log);
   if (!validated.ok()) return validated.status();
   if (!validated->has_validated() ||
@@ -437,7 +444,11 @@ absl::StatusOr<PreparedMaterialization> PrepareMaterialization(
 
   Request request;
   *request.mutable_apply()->mutable_materialization() = prepared.spec;
-  request.mutable_apply()->set_version("local");
+  request.mutable_apply()->set_version(SpecVersion(prepared.spec));
+  if (!last_version->empty()) {
+    *request.mutable_apply()->mutable_last_materialization() = last;
+    request.mutable_apply()->set_last_version(*last_version);
+  }
   request.mutable_apply()->set_state_json(std::string(connector_state));
   auto applied = MaterializeUnary(materialization, request, log);
   if (!applied.ok()) return applied.status();
@@ -450,6 +461,9 @@ absl::StatusOr<PreparedMaterialization> PrepareMaterialization(
                          LogField::Str("actions", applied->applied().action_description())});
   }
   if (applied->applied().has_state()) prepared.applied_state = applied->applied().state();
+  if (auto status = RecordApplied(store, materialization.name, prepared.spec); !status.ok()) {
+    return status;
+  }
   return prepared;
 }
 
@@ -460,8 +474,8 @@ absl::Status RunMaterialization(const Catalog& catalog, const Materialization& m
   if (!persisted.ok()) return persisted.status();
   auto state = TaskState::Parse(*persisted);
   if (!state.ok()) return state.status();
-  auto prepared =
-      PrepareMaterialization(catalog, materialization, /*apply=*/true, state->connector_state, log);
+  auto prepared = PrepareMaterialization(catalog, materialization, store, /*apply=*/true,
+                                         state->connector_state, log);
   if (!prepared.ok()) return prepared.status();
   const flow::MaterializationSpec* spec = &prepared->spec;
   if (prepared->applied_state.has_value()) {
@@ -474,7 +488,7 @@ absl::Status RunMaterialization(const Catalog& catalog, const Materialization& m
   if (!rpc.ok()) return rpc.status();
   Request open;
   *open.mutable_open()->mutable_materialization() = *spec;
-  open.mutable_open()->set_version("local");
+  open.mutable_open()->set_version(SpecVersion(*spec));
   open.mutable_open()->mutable_range()->set_key_end(0xFFFFFFFF);
   open.mutable_open()->mutable_range()->set_r_clock_end(0xFFFFFFFF);
   open.mutable_open()->set_state_json(state->connector_state);

@@ -33,8 +33,9 @@ struct PreparedMaterialization {
 // Validates the materialization with its connector and builds the spec it runs with (field
 // selection included); with `apply`, also asks the connector to apply it, passing
 // `connector_state`.
+// Validate and Apply carry the spec last applied (recorded in `store`), as Flow sends them.
 absl::StatusOr<PreparedMaterialization> PrepareMaterialization(
-    const Catalog& catalog, const Materialization& materialization, bool apply,
+    const Catalog& catalog, const Materialization& materialization, Store& store, bool apply,
     std::string_view connector_state, const Logger& log);
 
 // The connector state persisted for a materialization ("{}" if none).

@@ -4,7 +4,9 @@
 #include <set>
 
 #include "libs/base/strings.h"
+#include "libs/connector/proto_json.h"
 #include "libs/json/parse.h"
+#include "libs/json/writer.h"
 
 namespace connectors::local {
 namespace {
@@ -89,6 +91,52 @@ std::map<std::string, materialize::Response::Validated::Constraint> ConstraintsO
 }
 
 }  // namespace
+
+std::string SpecVersion(const google::protobuf::Message& spec) {
+  std::string text;
+  codec::MessageToJson(spec, &text);      // Map keys sorted: the same spec gives the same text.
+  uint64_t hash = 0xcbf29ce484222325ull;  // FNV-1a.
+  for (unsigned char c : text) hash = (hash ^ c) * 0x100000001b3ull;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string version(16, '0');
+  for (int i = 15; i >= 0; --i, hash >>= 4) version[i] = kHex[hash & 0xF];
+  return version;
+}
+
+namespace {
+std::string AppliedKey(const std::string& task) { return StrCat(task, "#applied"); }
+}  // namespace
+
+absl::StatusOr<std::string> LastApplied(const Store& store, const std::string& task,
+                                        google::protobuf::Message* spec) {
+  auto record = store.TaskState(AppliedKey(task));
+  if (!record.ok() || record->empty()) return record;
+  json::Parser parser;
+  auto root = parser.Parse(*record);
+  if (!root.ok()) return root.status();
+  std::string_view version;
+  simdjson::dom::element spec_json;
+  if ((*root)["version"].get(version) != simdjson::SUCCESS ||
+      (*root)["spec"].get(spec_json) != simdjson::SUCCESS) {
+    return absl::DataLossError(StrCat("applied spec record of ", task, " is malformed"));
+  }
+  std::string text = json::ToJson(spec_json);
+  codec::JsonMessageParser spec_parser(codec::UnknownKeys::kIgnore);
+  if (auto status = spec_parser.Parse(&text, spec); !status.ok()) return status;
+  return std::string(version);
+}
+
+absl::Status RecordApplied(Store& store, const std::string& task,
+                           const google::protobuf::Message& spec) {
+  std::string record;
+  json::Writer w(&record);
+  std::string spec_json;
+  codec::MessageToJson(spec, &spec_json);
+  w.BeginObject().Key("version").String(SpecVersion(spec)).Key("spec").Raw(spec_json).EndObject();
+  Store::Transaction txn = store.Begin();
+  txn.SetTaskState(AppliedKey(task), record);
+  return txn.Commit();
+}
 
 std::string StateKey(const google::protobuf::RepeatedPtrField<std::string>& resource_path,
                      uint32_t backfill) {

@@ -11,6 +11,7 @@
 #include "proto/flow.pb.h"
 #include "proto/materialize.pb.h"
 #include "tests/runtime/catalog.h"
+#include "tests/runtime/store.h"
 
 namespace connectors::local {
 
@@ -33,6 +34,18 @@ materialize::Request::Validate MaterializeValidateRequest(
 absl::StatusOr<flow::MaterializationSpec> MaterializationSpecOf(
     const Materialization& materialization, const materialize::Request::Validate& validate,
     const materialize::Response::Validated& validated);
+
+// A version string for a spec: a hash of its canonical JSON, so an unchanged spec keeps its
+// version across runs (as Flow's build ids do for an unchanged publication).
+std::string SpecVersion(const google::protobuf::Message& spec);
+
+// The spec a task last applied, with its version, as persisted in the store; empty when the
+// task was never applied. `spec` is left untouched when there is none.
+absl::StatusOr<std::string> LastApplied(const Store& store, const std::string& task,
+                                        google::protobuf::Message* spec);
+// Records `spec` as the task's last applied spec.
+absl::Status RecordApplied(Store& store, const std::string& task,
+                           const google::protobuf::Message& spec);
 
 // Stable per-binding state key: the escaped resource path, versioned by the backfill counter.
 std::string StateKey(const google::protobuf::RepeatedPtrField<std::string>& resource_path,
