@@ -43,7 +43,12 @@ absl::Status ParseText(ByteSource& bytes, Format format, const ParserConfig& con
           "the ", FormatName(format),
           " format is not supported yet; convert the file to CSV or JSON, or set parser.format"));
   }
-  const Encoding encoding = config.encoding.value_or(DetectEncoding(*prefix));
+  Encoding encoding = config.encoding.value_or(DetectEncoding(*prefix));
+  // JSON is UTF-8 (or UTF-16 with a byte order mark): never guess a legacy encoding for it, so
+  // invalid UTF-8 is reported rather than transcoded.
+  if (format == Format::kJson && !config.encoding && encoding == Encoding::kWindows1252) {
+    encoding = Encoding::kUtf8;
+  }
   std::unique_ptr<ByteSource> text = Utf8Source(&input, encoding);
   switch (format) {
     case Format::kCsv:
