@@ -73,6 +73,7 @@ Publisher::~Publisher() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
+    cancelled_ = true;
   }
   changed_.notify_all();
   for (auto& worker : workers_) worker.join();
@@ -158,6 +159,7 @@ void Publisher::Work(int lane) {
                LogField::Int("attempt", attempt), LogField::Str("reason", why),
                LogField::Int("wait_ms", absl::ToInt64Milliseconds(wait))});
   };
+  retry.cancelled = &cancelled_;
   PubsubClient client(endpoint_, retry);
   std::unique_lock lock(mu_);
   while (true) {
@@ -183,6 +185,7 @@ void Publisher::Work(int lane) {
       stats_.max_request_bytes = std::max<uint64_t>(stats_.max_request_bytes, batch.bytes);
     } else if (failure_.ok()) {
       failure_ = status;
+      cancelled_ = true;
     }
     changed_.notify_all();
   }

@@ -16,6 +16,7 @@
 // After a failure the publisher stays failed: Add and Flush return that error.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -108,6 +109,8 @@ class Publisher {
   std::map<std::pair<size_t, int>, Batch> open_;
   absl::Status failure_;
   bool stopping_ = false;
+  // Set with failure_ or stopping_: requests in flight stop retrying.
+  std::atomic<bool> cancelled_ = false;
   PublisherStats stats_;
   std::vector<std::thread> workers_;
 };

@@ -191,7 +191,8 @@ absl::StatusOr<Response> Client::SendWithRetry(const Request& request, const Ret
   for (int attempt = 1;; ++attempt) {
     absl::StatusOr<Response> response = Send(request);
     if (response.ok() && !IsRetryableStatus(response->status)) return response;
-    if (attempt >= policy.max_attempts) return response;
+    auto cancelled = [&] { return policy.cancelled != nullptr && policy.cancelled->load(); };
+    if (attempt >= policy.max_attempts || cancelled()) return response;
 
     // Full jitter: a random wait in [0, backoff], so many clients do not retry in step.
     std::uniform_real_distribution<double> fraction(0.0, 1.0);
@@ -209,7 +210,13 @@ absl::StatusOr<Response> Client::SendWithRetry(const Request& request, const Ret
       why = std::string(MessageOf(response.status()));
     }
     if (policy.on_retry) policy.on_retry(attempt, why, wait);
-    absl::SleepFor(wait);
+    // Sleeps in slices so that cancellation ends the wait soon.
+    for (const absl::Time until = absl::Now() + wait; !cancelled();) {
+      const absl::Duration left = until - absl::Now();
+      if (left <= absl::ZeroDuration()) break;
+      absl::SleepFor(std::min(left, absl::Milliseconds(50)));
+    }
+    if (cancelled()) return response;
   }
 }
 

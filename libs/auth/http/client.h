@@ -9,6 +9,7 @@
 // knows what the API's error bodies mean.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -55,6 +56,9 @@ struct RetryPolicy {
   absl::Duration max_retry_after = absl::Seconds(120);
   // Told about each retry before its wait: the attempt that failed (1-based), why, and the wait.
   std::function<void(int attempt, std::string_view why, absl::Duration wait)> on_retry;
+  // When set and true, no further attempt is made (waits end early too): the last result is
+  // returned. For callers that give up on work in flight, e.g. after another request failed.
+  const std::atomic<bool>* cancelled = nullptr;
 };
 
 // 408, 429, 500, 502, 503, 504.

@@ -135,6 +135,28 @@ TEST(HttpClient, GivesUpAfterMaxAttemptsWithTheLastResponse) {
   EXPECT_EQ(calls, 1);
 }
 
+TEST(HttpClient, CancellationStopsRetrying) {
+  Server server;
+  std::atomic<int> calls = 0;
+  (*server).Get("/down", [&](const httplib::Request&, httplib::Response& res) {
+    ++calls;
+    res.status = 503;
+  });
+  Client client;
+  std::atomic<bool> cancelled = false;
+  RetryPolicy policy;
+  policy.max_attempts = 100;
+  policy.initial_backoff = absl::Seconds(2);
+  policy.cancelled = &cancelled;
+  policy.on_retry = [&](int, std::string_view, absl::Duration) { cancelled = true; };
+  const absl::Time start = absl::Now();
+  auto response = client.SendWithRetry(Request{.url = server.Url("/down")}, policy);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 503);
+  EXPECT_EQ(calls, 1);
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+}
+
 TEST(HttpClient, DroppedConnectionsAreRetriedAndReportedAsUnavailable) {
   Server server;
   std::atomic<int> calls = 0;
