@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@
 #include "libs/process/subprocess.h"
 #include "proto/capture.grpc.pb.h"
 #include "proto/capture.pb.h"
+#include "proto/materialize.pb.h"
+#include "tests/harness/postgres.h"
 
 namespace connectors {
 namespace {
@@ -75,7 +78,12 @@ std::string PodmanUnavailable() {
   return "";
 }
 
-class Images : public testing::TestWithParam<std::string> {
+struct Connector {
+  std::string name;
+  std::string protocol;  // "capture" or "materialize".
+};
+
+class Images : public testing::TestWithParam<Connector> {
  protected:
   static void SetUpTestSuite() {
     ::setenv("CONTAINERS_CONF", Runfile("tools/podman/containers.conf").c_str(), 0);
@@ -92,7 +100,7 @@ class Images : public testing::TestWithParam<std::string> {
       std::cerr << "\n***** IMAGE TESTS SKIPPED: " << unavailable_ << " *****\n\n";
       GTEST_SKIP() << "IMAGE TESTS SKIPPED: " << unavailable_;
     }
-    const std::string& connector = GetParam();
+    const std::string& connector = GetParam().name;
     image_ = "localhost/" + connector + ":test-" + std::to_string(::getpid());
     const fs::path context = fs::path(std::getenv("TEST_TMPDIR")) / ("ctx-" + connector);
     fs::create_directories(context);
@@ -119,8 +127,9 @@ class Images : public testing::TestWithParam<std::string> {
     return out.out;
   }
 
-  // One unary capture RPC through `podman run -i`, in the codec the label names.
-  capture::Response CaptureRpc(const capture::Request& request) {
+  // One unary RPC through `podman run -i`, in the codec the label names.
+  template <class Request, class Response>
+  Response UnaryRpc(const Request& request) {
     const codec::Codec codec = codec::CodecFromEnvironment(Label("FLOW_RUNTIME_CODEC").c_str());
     std::string input;
     codec::AppendFrame(codec, request, &input);
@@ -130,7 +139,7 @@ class Images : public testing::TestWithParam<std::string> {
     EXPECT_EQ(::write(fd, out.out.data(), out.out.size()), static_cast<ssize_t>(out.out.size()));
     ::lseek(fd, 0, SEEK_SET);
     codec::FrameReader reader(fd, codec, codec::UnknownKeys::kReject);
-    capture::Response response;
+    Response response;
     auto more = reader.Next(&response);
     EXPECT_TRUE(more.ok() && *more) << (more.ok() ? "no response" : more.status().ToString());
     ::close(fd);
@@ -145,48 +154,75 @@ class Images : public testing::TestWithParam<std::string> {
 std::string Images::unavailable_;
 
 TEST_P(Images, LabelsDeclareProtocolCodecAndVersion) {
-  EXPECT_EQ(Label("FLOW_RUNTIME_PROTOCOL"), "capture");
+  EXPECT_EQ(Label("FLOW_RUNTIME_PROTOCOL"), GetParam().protocol);
   const std::string codec = Label("FLOW_RUNTIME_CODEC");
   EXPECT_TRUE(codec == "json" || codec == "proto") << codec;
   EXPECT_EQ(Label("dev.estuary.version"), version_);
   Output size = RunCommand(Podman({"image", "inspect", "--format", "{{.Size}}", image_}));
-  std::cerr << GetParam() << " image size: " << std::stoll(size.out) / 1000000 << " MB\n";
+  std::cerr << GetParam().name << " image size: " << std::stoll(size.out) / 1000000 << " MB\n";
   Output user = RunCommand(Podman({"image", "inspect", "--format", "{{.Config.User}}", image_}));
   EXPECT_EQ(user.out, "connector\n") << "connectors run as the non-root user";
 }
 
-TEST_P(Images, SpecAndDiscoverAsFlowRunsThem) {
-  capture::Request spec;
-  spec.mutable_spec()->set_connector_type(flow::CaptureSpec::IMAGE);
+TEST_P(Images, SpecAsFlowRunsThem) {
   const absl::Time start = absl::Now();
-  capture::Response response = CaptureRpc(spec);
+  uint32_t protocol = 0;
+  if (GetParam().protocol == "capture") {
+    capture::Request spec;
+    spec.mutable_spec()->set_connector_type(flow::CaptureSpec::IMAGE);
+    protocol = UnaryRpc<capture::Request, capture::Response>(spec).spec().protocol();
+  } else {
+    materialize::Request spec;
+    spec.mutable_spec()->set_connector_type(flow::MaterializationSpec::IMAGE);
+    protocol = UnaryRpc<materialize::Request, materialize::Response>(spec).spec().protocol();
+  }
   const absl::Duration took = absl::Now() - start;
-  EXPECT_EQ(response.spec().protocol(), 3032023u);
-  std::cerr << GetParam() << ": Spec through podman run took " << took << "\n";
+  EXPECT_EQ(protocol, 3032023u);
+  std::cerr << GetParam().name << ": Spec through podman run took " << took << "\n";
   EXPECT_LT(took, absl::Seconds(5)) << "container start plus Spec";
+}
 
+// Captures discover what their source holds, reached through the container's network.
+TEST_P(Images, DiscoverThroughTheContainerNetwork) {
+  if (GetParam().protocol != "capture") GTEST_SKIP() << "captures only";
   capture::Request discover;
-  discover.mutable_discover()->set_config_json("{}");
-  response = CaptureRpc(discover);
-  EXPECT_GT(response.discovered().bindings_size(), 0);
+  std::optional<harness::Postgres> postgres;
+  if (GetParam().name == "source-postgres") {
+    auto started = harness::Postgres::Start();
+    ASSERT_TRUE(started.ok()) << started.status();
+    postgres = std::move(*started);
+    ASSERT_TRUE(postgres->Exec("CREATE TABLE public.widgets (id INT PRIMARY KEY, name TEXT)").ok());
+    discover.mutable_discover()->set_config_json(
+        "{\"address\":\"127.0.0.1:" + std::to_string(postgres->port()) + "\",\"user\":\"" +
+        postgres->user() + "\",\"password\":\"" + postgres->password() +
+        "\",\"database\":\"postgres\"}");
+  } else {
+    discover.mutable_discover()->set_config_json("{}");
+  }
+  capture::Response response = UnaryRpc<capture::Request, capture::Response>(discover);
+  ASSERT_GT(response.discovered().bindings_size(), 0);
+  if (postgres.has_value()) {
+    EXPECT_EQ(response.discovered().bindings(0).recommended_name(), "public/widgets");
+  }
 }
 
 TEST_P(Images, BinaryInsideStartsFast) {
   // The connector alone, without the container start: --help exits at once.
   Output out =
       RunCommand(Podman({"run", "--rm", "--entrypoint", "/bin/sh", image_, "-c",
-                         "start=$(date +%s%N); /connector/" + GetParam() +
+                         "start=$(date +%s%N); /connector/" + GetParam().name +
                              " --help >/dev/null; echo $(( ($(date +%s%N) - start) / 1000000 ))"}));
   ASSERT_EQ(out.code, 0) << out.err;
   const int ms = std::stoi(out.out);
-  std::cerr << GetParam() << " binary startup: " << ms << " ms\n";
+  std::cerr << GetParam().name << " binary startup: " << ms << " ms\n";
   EXPECT_LT(ms, 1000);
-  Output ldd = RunCommand(
-      Podman({"run", "--rm", "--entrypoint", "/usr/bin/ldd", image_, "/connector/" + GetParam()}));
+  Output ldd = RunCommand(Podman(
+      {"run", "--rm", "--entrypoint", "/usr/bin/ldd", image_, "/connector/" + GetParam().name}));
   EXPECT_EQ(ldd.out.find("not found"), std::string::npos) << ldd.out;
 }
 
 TEST_P(Images, ServesGrpcWhenAskedByEnvironment) {
+  if (GetParam().protocol != "capture") GTEST_SKIP() << "the capture service is exercised";
   const std::string port = std::to_string(20000 + (::getpid() % 20000));
   Output started = RunCommand(Podman({"run", "-d", "--rm", "--network=host", "-e",
                                       "CONNECTOR_GRPC_LISTEN=127.0.0.1:" + port, image_}));
@@ -215,7 +251,7 @@ TEST_P(Images, ServesGrpcWhenAskedByEnvironment) {
 
 // flow-local reaches the image through a `connector: {image}` endpoint, as a catalog names it.
 TEST_P(Images, CaptureThroughFlowLocal) {
-  if (GetParam() != "source-hello-world") GTEST_SKIP() << "a capture with a self-contained source";
+  if (GetParam().name != "source-hello-world") GTEST_SKIP() << "a self-contained source only";
   const fs::path dir = fs::path(std::getenv("TEST_TMPDIR")) / "flow-local";
   fs::create_directories(dir);
   std::ofstream(dir / "catalog.yaml") << "captures:\n  acmeCo/hello:\n    endpoint:\n"
@@ -236,9 +272,12 @@ TEST_P(Images, CaptureThroughFlowLocal) {
   EXPECT_NE(text.str().find(R"("id":2,)"), std::string::npos) << text.str();
 }
 
-INSTANTIATE_TEST_SUITE_P(Connectors, Images, testing::Values("source-hello-world"),
+INSTANTIATE_TEST_SUITE_P(Connectors, Images,
+                         testing::Values(Connector{"source-hello-world", "capture"},
+                                         Connector{"source-postgres", "capture"},
+                                         Connector{"materialize-postgres", "materialize"}),
                          [](const auto& info) {
-                           std::string name = info.param;
+                           std::string name = info.param.name;
                            for (char& c : name) {
                              if (c == '-') c = '_';
                            }
