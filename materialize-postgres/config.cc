@@ -4,6 +4,7 @@
 
 #include "libs/base/strings.h"
 #include "libs/json/parse.h"
+#include "libs/network-tunnel/tunnel.h"
 
 namespace connectors::postgres {
 
@@ -37,6 +38,7 @@ schema::Schema EndpointConfigSchema() {
                         "Delete rows whose documents are deleted in the collection, instead of "
                         "keeping them with _meta/op set to 'd'.")
                     .Order(6))
+      .Property("networkTunnel", tunnel::NetworkTunnelSchema())
       .Required({"address", "user", "password"});
 }
 

@@ -5,6 +5,7 @@
 #include "libs/materialize-sql/sql.h"
 #include "libs/materialize-sql/transactor.h"
 #include "libs/materialize-sql/validate.h"
+#include "libs/network-tunnel/tunnel.h"
 #include "materialize-postgres/config.h"
 #include "materialize-postgres/dialect.h"
 
@@ -14,18 +15,64 @@ namespace {
 // Every schema, including those the user has no privilege on (information_schema hides them).
 constexpr std::string_view kListSchemas = "SELECT nspname FROM pg_catalog.pg_namespace";
 
+// A client whose connection runs through an SSH tunnel; the tunnel outlives the connection.
+class TunneledClient final : public sql::Client {
+ public:
+  TunneledClient(std::unique_ptr<tunnel::Tunnel> tunnel, std::unique_ptr<PgClient> client)
+      : tunnel_(std::move(tunnel)), client_(std::move(client)) {}
+  absl::Status Exec(std::string_view sql) override { return Check(client_->Exec(sql)); }
+  absl::StatusOr<int64_t> ExecParams(std::string_view sql, sql::Params params) override {
+    auto n = client_->ExecParams(sql, params);
+    if (!n.ok()) return Check(n.status());
+    return n;
+  }
+  absl::Status Query(std::string_view sql, sql::Params params,
+                     absl::FunctionRef<absl::Status(sql::RowView)> row) override {
+    return Check(client_->Query(sql, params, row));
+  }
+  absl::Status CopyIn(std::string_view copy_sql, std::string_view data) override {
+    return Check(client_->CopyIn(copy_sql, data));
+  }
+
+ private:
+  // A failure caused by a lost tunnel names the tunnel, not just the dropped connection.
+  absl::Status Check(absl::Status s) const {
+    if (s.ok() || tunnel_->status().ok()) return s;
+    return absl::UnavailableError(
+        StrCat(MessageOf(s), " (the SSH tunnel was lost: ", MessageOf(tunnel_->status()), ")"));
+  }
+  std::unique_ptr<tunnel::Tunnel> tunnel_;  // Declared first: destroyed after the client.
+  std::unique_ptr<PgClient> client_;
+};
+
 // A connection and the config it was made from.
 struct Session {
   EndpointConfig config;
-  std::unique_ptr<PgClient> client;
+  std::unique_ptr<sql::Client> client;
 };
 
-absl::StatusOr<Session> Connect(std::string_view config_json) {
+absl::StatusOr<Session> Connect(std::string_view config_json, const Logger& log) {
   auto config = ParseEndpointConfig(config_json);
   if (!config.ok()) return config.status();
-  auto client = PgClient::Connect(config->Params());
+  auto tunnel_config = tunnel::ParseNetworkTunnel(config_json);
+  if (!tunnel_config.ok()) return tunnel_config.status();
+  ConnectParams params = config->Params();
+  std::unique_ptr<tunnel::Tunnel> tunnel;
+  if (*tunnel_config) {
+    auto started = tunnel::Tunnel::Start(**tunnel_config, params.host, params.port, log);
+    if (!started.ok()) return started.status();
+    tunnel = *std::move(started);
+    params.host = tunnel->local_host();
+    params.port = tunnel->local_port();
+  }
+  auto client = PgClient::Connect(params);
   if (!client.ok()) return client.status();
-  return Session{std::move(*config), std::move(*client)};
+  std::unique_ptr<sql::Client> out = std::move(*client);
+  if (tunnel) {
+    out = std::make_unique<TunneledClient>(
+        std::move(tunnel), std::unique_ptr<PgClient>(static_cast<PgClient*>(out.release())));
+  }
+  return Session{std::move(*config), std::move(out)};
 }
 
 // Every missing privilege, in one error, before anything is created.
@@ -67,8 +114,8 @@ materialize::Response::Spec PostgresDriver::Spec() const {
 }
 
 absl::StatusOr<materialize::Response::Validated> PostgresDriver::Validate(
-    const materialize::Request::Validate& request, const Logger&) {
-  auto session = Connect(request.config_json());
+    const materialize::Request::Validate& request, const Logger& log) {
+  auto session = Connect(request.config_json(), log);
   if (!session.ok()) return session.status();
   const PostgresDialect dialect;
   std::vector<sql::ResourceConfig> resources;
@@ -108,7 +155,7 @@ absl::StatusOr<materialize::Response::Validated> PostgresDriver::Validate(
 absl::StatusOr<materialize::Response::Applied> PostgresDriver::Apply(
     const materialize::Request::Apply& request, const Logger& log) {
   const auto& spec = request.materialization();
-  auto session = Connect(spec.config_json());
+  auto session = Connect(spec.config_json(), log);
   if (!session.ok()) return session.status();
   const PostgresDialect dialect;
   auto info = sql::LoadInfoSchema(
@@ -141,7 +188,7 @@ absl::StatusOr<materialize::Response::Applied> PostgresDriver::Apply(
 absl::StatusOr<runtime::OpenedTransactor> PostgresDriver::Open(
     const materialize::Request::Open& request, const Logger& log) {
   const auto& spec = request.materialization();
-  auto session = Connect(spec.config_json());
+  auto session = Connect(spec.config_json(), log);
   if (!session.ok()) return session.status();
   const PostgresDialect dialect;
   std::vector<sql::Table> tables;

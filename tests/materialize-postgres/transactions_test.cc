@@ -10,6 +10,7 @@
 #include "materialize-postgres/driver.h"
 #include "materialize-postgres/pg_client.h"
 #include "tests/harness/postgres.h"
+#include "tests/harness/sshd.h"
 #include "tests/materialize-postgres/fixtures.h"
 
 namespace connectors::postgres {
@@ -204,6 +205,53 @@ TEST_F(TransactionsTest, ADroppedConnectionLeavesNothingPartialAndRestartResumes
   ASSERT_FALSE(committed.ok());
   EXPECT_EQ(Rows("SELECT id FROM things"), "1\n");
   EXPECT_EQ(StoredOffset(), 10) << "a restart resumes after the last commit";
+}
+
+TEST(PostgresTunnel, MaterializesThroughAnSshBastion) {
+  auto pg = harness::Postgres::Start();
+  ASSERT_TRUE(pg.ok()) << pg.status();
+  auto sshd = harness::Sshd::Start();
+  ASSERT_TRUE(sshd.ok()) << sshd.status();
+  std::string config =
+      StrCat(R"({"address":"127.0.0.1:)", pg->port(), R"(","user":"postgres","password":")",
+             pg->password(), R"(","networkTunnel":{"sshForwarding":{"sshEndpoint":"ssh://)",
+             sshd->user(), "@", sshd->host(), ":", sshd->port(), R"(","privateKey":)");
+  json::AppendQuoted(sshd->private_key_pem(), &config);
+  config += "}}}";
+  PostgresDriver driver;
+  auto request = ValidateRequest(
+      config, {{R"({"table":"tunneled"})",
+                Collection("acmeCo/t", {{"id", "/id", {"integer"}, true, true},
+                                        {"flow_document", "", {"object"}, true}})}});
+  auto validated = driver.Validate(request, TestLog());
+  ASSERT_TRUE(validated.ok()) << validated.status();
+  materialize::Request::Open open;
+  *open.mutable_materialization() = SpecOf("acmeCo/m", request, *validated);
+  materialize::Request::Apply apply;
+  *apply.mutable_materialization() = open.materialization();
+  ASSERT_TRUE(driver.Apply(apply, TestLog()).ok());
+  open.mutable_range()->set_key_end(0xffffffff);
+  auto opened = driver.Open(open, TestLog());
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  auto& t = *opened->transactor;
+  ASSERT_TRUE(t.Acknowledge().ok());
+  Stores stores(
+      std::vector<materialize::Request::Store>{Store(0, {Element::Int(7)}, {}, R"({"id":7})")});
+  ASSERT_TRUE(t.Store(stores).ok());
+  auto committed = t.StartCommit(CheckpointAt(1));
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  auto rows = pg->Exec("SELECT id, flow_document FROM tunneled");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(*rows, (harness::Postgres::Rows{{"7", "{\"id\": 7}"}}));
+
+  // The tunnel really is in the path: with the bastion gone, nothing connects.
+  opened->transactor.reset();
+  ASSERT_TRUE(sshd->Stop().ok());
+  auto failed = driver.Validate(request, TestLog());
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(std::string(failed.status().message()).find("BEGIN"), std::string::npos);
+  EXPECT_EQ(std::string(failed.status().message()).find("PRIVATE KEY"), std::string::npos)
+      << "the key never appears in errors";
 }
 
 // The overlapping-range cases of the fencing protocol (materializations.md section 2.2).
