@@ -9,8 +9,8 @@ PACKAGES=(
   # Flow protocol, runtime and codecs
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev libabsl-dev
   libsimdjson-dev libyaml-cpp-dev
-  # Tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  # Tests and benchmarks (clang + compiler-rt: libFuzzer targets, libs/filesource/fuzz/run.sh)
+  libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   # Systems the connectors talk to
   libpq-dev postgresql postgresql-client libcurl4-openssl-dev libssh-dev libssl-dev
   openssh-server openssh-client libsqlite3-dev

@@ -7,6 +7,7 @@
 #include "libs/base/strings.h"
 #include "libs/filesource/parse.h"
 #include "libs/filesource/parser_config.h"
+#include "libs/filesource/parser_schema.h"
 #include "libs/filesource/state.h"
 #include "libs/json/parse.h"
 #include "libs/json/writer.h"

@@ -9,6 +9,7 @@
 #include "libs/filesource/decompress.h"
 #include "libs/filesource/encoding.h"
 #include "libs/filesource/parse.h"
+#include "libs/filesource/parser_schema.h"
 #include "libs/filesource/state.h"
 #include "libs/filesource/testing/archives.h"
 #include "libs/json/parse.h"

@@ -13,7 +13,6 @@
 #include "absl/status/statusor.h"
 #include "libs/filesource/csv.h"
 #include "libs/filesource/encoding.h"
-#include "libs/schema-gen/schema.h"
 
 namespace connectors::filesource {
 
@@ -35,9 +34,6 @@ struct ParserConfig {
 // The `parser` object of an endpoint config (absent or null: all defaults). Errors name the
 // offending field, e.g. "parser.format.config.delimiter".
 absl::StatusOr<ParserConfig> ParseParserConfig(const simdjson::dom::element& parser);
-
-// The schema of the `parser` object, embedded by connectors in their endpoint schema.
-schema::Schema ParserSchema();
 
 // The file's format: an explicit config wins; then the last recognised dot-separated segment of
 // the path (`x.csv.gz` is CSV); then the Content-Type. kAuto means undecided (the content is
