@@ -21,7 +21,8 @@ constexpr uint64_t kMaxUnacknowledged = 64;
 struct Config {
   std::string greeting = "Hello";
   int64_t interval_ms = 1000;
-  int64_t stop_after = 0;  // Documents per binding before the session ends; 0 runs forever.
+  int64_t stop_after = 0;    // Documents per binding before the session ends; 0 runs forever.
+  int64_t distinct_ids = 0;  // Ids cycle through this many values; 0: every id is new.
 };
 
 std::string ConfigSchema() {
@@ -59,7 +60,8 @@ std::string ResourceSchema() {
 
 constexpr std::string_view kDocumentSchema =
     R"({"type":"object","properties":{"id":{"type":"integer","description":"Sequence number of )"
-    R"(the greeting within its stream."},"message":{"type":"string"},"ts":{"type":"string",)"
+    R"(the greeting within its stream."},"seq":{"type":"integer"},"message":{"type":"string"},)"
+    R"("ts":{"type":"string",)"
     R"("format":"date-time"}},"required":["id","message","ts"]})";
 
 // The runtime validated the config against ConfigSchema(), so present values have the right
@@ -80,6 +82,7 @@ absl::StatusOr<Config> ParseConfig(std::string_view config_json) {
   config.greeting = std::string(greeting);
   ReadIfPresent(*root, "interval_ms", &config.interval_ms);
   ReadIfPresent(*root, "stop_after", &config.stop_after);
+  ReadIfPresent(*root, "distinct_ids", &config.distinct_ids);
   return config;
 }
 
@@ -132,7 +135,12 @@ class HelloWorldCapture final : public runtime::Capture {
     std::string doc;
     json::Writer w(&doc);
     w.BeginObject();
-    w.Key("id").Int(stream.next_id);
+    if (config_.distinct_ids > 0) {
+      w.Key("id").Int(stream.next_id % config_.distinct_ids);
+      w.Key("seq").Int(stream.next_id);
+    } else {
+      w.Key("id").Int(stream.next_id);
+    }
     w.Key("message").String(StrCat(config_.greeting, " #", stream.next_id));
     w.Key("ts").String(absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone()));
     w.EndObject();

@@ -101,7 +101,9 @@ class Session {
         if (explicit_acks_ && !input_closed) {
           capture::Request ack;
           ack.mutable_acknowledge()->set_checkpoints(1);
-          if (auto status = rpc.Send(ack); !status.ok()) return status;
+          // A connector may exit right after a checkpoint, before reading its acknowledgement;
+          // its exit status, not the closed pipe, says whether that was an error.
+          if (!rpc.Send(ack).ok()) input_closed = true;
         }
       } else if (response.has_sourced_schema()) {
         log_.Debug("sourced schema",

@@ -2,6 +2,7 @@
 // machine, driving connectors through the same protocol Flow's runtime speaks. See README.md.
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -254,6 +255,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   Logger log(STDERR_FILENO, args->log_level);
+  ::signal(SIGPIPE, SIG_IGN);  // A connector that exits early is a write error, not our death.
   runtime::StopSignal stop;
   runtime::SignalWatcher signals(stop, log);
   absl::Status status = local::Execute(*args, stop, log);
