@@ -5,6 +5,7 @@
 #include "libs/base/strings.h"
 #include "libs/json/parse.h"
 #include "libs/json/writer.h"
+#include "libs/network-tunnel/tunnel.h"
 #include "libs/schema-gen/schema.h"
 
 namespace connectors::postgres {
@@ -68,22 +69,6 @@ std::string ConfigSchema() {
                                          "When set, every document gets this value at "
                                          "/_meta/source/tag."))
           .Advanced();
-  Schema tunnel =
-      Object("Network Tunnel", "Connect to the database through an SSH bastion.")
-          .Property(
-              "sshForwarding",
-              Object("SSH Forwarding")
-                  .Property("sshEndpoint", String("SSH Endpoint",
-                                                  "Location of the remote SSH server supporting "
-                                                  "tunneling, as ssh://user@host[:port].")
-                                               .Pattern("^ssh://.+@.+$"))
-                  .Property("privateKey", String("SSH Private Key",
-                                                 "Private key to connect to the remote SSH "
-                                                 "server.")
-                                              .Secret()
-                                              .Multiline())
-                  .Required({"sshEndpoint", "privateKey"}))
-          .Advanced();
   return Object("PostgreSQL Connection")
       .Property("address", String("Server Address",
                                   "The host or host:port at which the database can be reached.")
@@ -97,7 +82,7 @@ std::string ConfigSchema() {
           "database",
           String("Database", "Logical database name to capture from.").Default("postgres").Order(3))
       .Property("advanced", advanced)
-      .Property("networkTunnel", tunnel)
+      .Property("networkTunnel", tunnel::NetworkTunnelSchema())
       .Required({"address", "user", "password", "database"})
       .ToJson();
 }
@@ -174,10 +159,6 @@ absl::StatusOr<Config> ParseConfig(std::string_view config_json) {
     if (adv["backfill_chunk_size"].get(chunk) == simdjson::SUCCESS && chunk > 0) {
       c.chunk_size = chunk;
     }
-  }
-  simdjson::dom::element tunnel;
-  if ((*root)["networkTunnel"].get(tunnel) == simdjson::SUCCESS && tunnel.is_object()) {
-    c.network_tunnel_json = json::ToJson(tunnel);
   }
   if (c.publication.empty()) return ConfigError("advanced.publicationName", "must not be empty");
   if (c.slot.empty()) return ConfigError("advanced.slotName", "must not be empty");

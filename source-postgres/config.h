@@ -26,7 +26,6 @@ struct Config {
   std::string watermarks_table = "flow_watermarks";
   int64_t chunk_size = 50000;
   std::string source_tag;
-  std::string network_tunnel_json;  // The `networkTunnel` object, or empty.
 
   ConnectParams Connect(bool replication = false) const;
   std::string WatermarksName() const { return watermarks_schema + "." + watermarks_table; }

@@ -75,10 +75,18 @@ absl::StatusOr<std::unique_ptr<sqlcapture::ReplicationStream>> PgDatabase::Start
     log_->Info("created replication slot",
                {LogField::Str("slot", config_.slot), LogField::Str("lsn", FormatLsn(start))});
   }
+  // Status updates every 10 s, or often enough for a server with a short wal_sender_timeout.
+  absl::Duration interval = absl::Seconds(10);
+  auto timeout =
+      conn_.Query("SELECT setting::bigint FROM pg_settings WHERE name = 'wal_sender_timeout'");
+  if (timeout.ok() && !timeout->empty() && (*timeout)[0][0]) {
+    const int64_t ms = std::stoll(*(*timeout)[0][0]);
+    if (ms > 0) interval = std::min(interval, absl::Milliseconds(ms / 4));
+  }
   ConnectParams rp = params_;
   rp.replication = true;
   rp.connect_timeout_s = 30;
-  auto stream = PgReplicationStream::Start(config_, rp, start, &tables_, log_);
+  auto stream = PgReplicationStream::Start(config_, rp, start, &tables_, log_, interval);
   if (!stream.ok()) return stream.status();
   return std::unique_ptr<sqlcapture::ReplicationStream>(std::move(*stream));
 }

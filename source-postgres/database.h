@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "libs/connector/logging.h"
+#include "libs/network-tunnel/tunnel.h"
 #include "libs/sqlcapture/database.h"
 #include "source-postgres/config.h"
 #include "source-postgres/discovery.h"
@@ -18,9 +19,11 @@ namespace connectors::postgres {
 class PgDatabase final : public sqlcapture::Database {
  public:
   // `tables` are the captured tables; engine table index = position.
+  // `tunnel`, when set, carries every connection (the params already point at it).
   PgDatabase(Config config, ConnectParams params, Conn conn, std::vector<Table> tables,
-             const Logger* log)
-      : config_(std::move(config)),
+             const Logger* log, std::unique_ptr<tunnel::Tunnel> tunnel)
+      : tunnel_(std::move(tunnel)),
+        config_(std::move(config)),
         params_(std::move(params)),
         conn_(std::move(conn)),
         tables_(std::move(tables)),
@@ -49,6 +52,7 @@ class PgDatabase final : public sqlcapture::Database {
   absl::Status Stream(const std::string& sql, const std::vector<Value>& params, const Table& t,
                       const std::function<absl::Status(sqlcapture::Row&)>& emit, int64_t* rows);
 
+  std::unique_ptr<tunnel::Tunnel> tunnel_;  // Outlives the connections below.
   Config config_;
   ConnectParams params_;
   Conn conn_;

@@ -39,22 +39,27 @@ absl::StatusOr<BoundTables> Bind(std::vector<Table> all, const Bindings& binding
 }
 
 struct Connected {
-  Config config;
+  std::unique_ptr<tunnel::Tunnel> tunnel;  // Declared first: destroyed after the connection.
+  Config config;                           // host/port point at the tunnel when there is one.
   Conn conn;
 };
 
-absl::StatusOr<Connected> ConnectTo(std::string_view config_json) {
+absl::StatusOr<Connected> ConnectTo(std::string_view config_json, const Logger& log) {
   auto config = ParseConfig(config_json);
   if (!config.ok()) return config.status();
-  if (!config->network_tunnel_json.empty() &&
-      config->network_tunnel_json.find("sshForwarding") != std::string::npos) {
-    return absl::UnimplementedError(
-        "`networkTunnel` is not supported by this build of source-postgres yet; connect "
-        "directly");
+  auto tunnel_config = tunnel::ParseNetworkTunnel(config_json);
+  if (!tunnel_config.ok()) return tunnel_config.status();
+  std::unique_ptr<tunnel::Tunnel> tunnel;
+  if (tunnel_config->has_value()) {
+    auto started = tunnel::Tunnel::Start(**tunnel_config, config->host, config->port, log);
+    if (!started.ok()) return started.status();
+    tunnel = std::move(*started);
+    config->host = tunnel->local_host();
+    config->port = tunnel->local_port();
   }
   auto conn = Conn::Connect(config->Connect());
   if (!conn.ok()) return conn.status();
-  return Connected{std::move(*config), std::move(*conn)};
+  return Connected{std::move(tunnel), std::move(*config), std::move(*conn)};
 }
 
 }  // namespace
@@ -71,7 +76,7 @@ absl::StatusOr<Connected> ConnectTo(std::string_view config_json) {
 
 absl::StatusOr<::capture::Response::Discovered> PostgresDriver::Discover(
     const ::capture::Request::Discover& request, const Logger& log) {
-  auto c = ConnectTo(request.config_json());
+  auto c = ConnectTo(request.config_json(), log);
   if (!c.ok()) return c.status();
   auto tables = ListTables(c->conn, c->config);
   if (!tables.ok()) return tables.status();
@@ -85,7 +90,7 @@ absl::StatusOr<::capture::Response::Discovered> PostgresDriver::Discover(
 
 absl::StatusOr<::capture::Response::Validated> PostgresDriver::Validate(
     const ::capture::Request::Validate& request, const Logger& log) {
-  auto c = ConnectTo(request.config_json());
+  auto c = ConnectTo(request.config_json(), log);
   if (!c.ok()) return c.status();
   auto tables = ListTables(c->conn, c->config);
   if (!tables.ok()) return tables.status();
@@ -112,7 +117,7 @@ absl::StatusOr<::capture::Response::Applied> PostgresDriver::Apply(
 
 absl::StatusOr<std::unique_ptr<runtime::Capture>> PostgresDriver::Open(
     const ::capture::Request::Open& request, const Logger& log) {
-  auto c = ConnectTo(request.capture().config_json());
+  auto c = ConnectTo(request.capture().config_json(), log);
   if (!c.ok()) return c.status();
   auto tables = ListTables(c->conn, c->config);
   if (!tables.ok()) return tables.status();
@@ -147,7 +152,7 @@ absl::StatusOr<std::unique_ptr<runtime::Capture>> PostgresDriver::Open(
   options.source_tag = c->config.source_tag;
   ConnectParams params = c->config.Connect();
   auto db = std::make_unique<PgDatabase>(c->config, params, std::move(c->conn),
-                                         std::move(bound->tables), &log);
+                                         std::move(bound->tables), &log, std::move(c->tunnel));
   auto engine = sqlcapture::Engine::Create(std::move(db), std::move(specs), std::move(bindings),
                                            request.state_json(), std::move(options));
   if (!engine.ok()) return engine.status();

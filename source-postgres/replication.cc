@@ -12,7 +12,6 @@ namespace connectors::postgres {
 namespace {
 
 constexpr int64_t kPgEpochMicros = 946684800LL * 1000000;  // 2000-01-01 in Unix micros.
-constexpr absl::Duration kStatusInterval = absl::Seconds(10);
 
 uint64_t ReadU(std::string_view& s, int bytes) {
   uint64_t v = 0;
@@ -42,7 +41,7 @@ absl::Status Malformed(std::string_view what) {
 
 absl::StatusOr<std::unique_ptr<PgReplicationStream>> PgReplicationStream::Start(
     const Config& config, const ConnectParams& params, uint64_t start,
-    const std::vector<Table>* tables, const Logger* log) {
+    const std::vector<Table>* tables, const Logger* log, absl::Duration status_interval) {
   auto conn = Conn::Connect(params);
   if (!conn.ok()) return conn.status();
   const std::string sql = StrCat("START_REPLICATION SLOT ", QuoteIdent(config.slot), " LOGICAL ",
@@ -69,11 +68,37 @@ absl::StatusOr<std::unique_ptr<PgReplicationStream>> PgReplicationStream::Start(
   }
   auto stream = std::unique_ptr<PgReplicationStream>(
       new PgReplicationStream(std::move(*conn), start, tables, log));
-  if (auto s = stream->SendStatus(false); !s.ok()) return s;
+  stream->status_interval_ = status_interval;
+  {
+    std::lock_guard lock(stream->mu_);
+    if (auto s = stream->SendStatus(false); !s.ok()) return s;
+  }
+  stream->heartbeat_ = std::thread([s = stream.get()] { s->HeartbeatLoop(); });
   return stream;
 }
 
-void PgReplicationStream::Acknowledge(uint64_t position) { acked_ = std::max(acked_, position); }
+PgReplicationStream::~PgReplicationStream() {
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+  }
+  cv_.notify_all();
+  if (heartbeat_.joinable()) heartbeat_.join();
+}
+
+void PgReplicationStream::HeartbeatLoop() {
+  std::unique_lock lock(mu_);
+  while (!closing_) {
+    cv_.wait_for(lock, std::chrono::milliseconds(200));
+    if (closing_ || !heartbeat_error_.ok()) continue;
+    if (absl::Now() - last_status_ >= status_interval_) heartbeat_error_ = SendStatus(false);
+  }
+}
+
+void PgReplicationStream::Acknowledge(uint64_t position) {
+  std::lock_guard lock(mu_);
+  acked_ = std::max(acked_, position);
+}
 
 absl::Status PgReplicationStream::SendStatus(bool reply_requested) {
   const uint64_t pos = std::max(acked_, confirmed_);
@@ -96,8 +121,10 @@ absl::Status PgReplicationStream::SendStatus(bool reply_requested) {
 absl::StatusOr<std::optional<sqlcapture::ChangeEvent>> PgReplicationStream::Next(
     absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
+  std::unique_lock lock(mu_);
   while (true) {
-    if (absl::Now() - last_status_ >= kStatusInterval ||
+    if (!heartbeat_error_.ok()) return heartbeat_error_;
+    if (absl::Now() - last_status_ >= status_interval_ ||
         (acked_ > confirmed_ && absl::Now() - last_status_ >= absl::Seconds(1))) {
       if (auto s = SendStatus(false); !s.ok()) return s;
     }
@@ -148,7 +175,9 @@ absl::StatusOr<std::optional<sqlcapture::ChangeEvent>> PgReplicationStream::Next
     if (now >= deadline) return std::nullopt;
     const absl::Duration wait = std::min(deadline - now, absl::Seconds(1));
     pollfd pfd{PQsocket(conn_.get()), POLLIN, 0};
+    lock.unlock();  // The heartbeat may write while this waits.
     const int ready = ::poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(wait)) + 1);
+    lock.lock();
     if (ready < 0 && errno != EINTR) return absl::UnavailableError("poll on replication socket");
     if (ready > 0 && PQconsumeInput(conn_.get()) == 0) {
       return absl::UnavailableError(

@@ -6,10 +6,13 @@
 // does not pin WAL.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -27,7 +30,10 @@ class PgReplicationStream final : public sqlcapture::ReplicationStream {
   // position in the vector). The vector must outlive the stream.
   static absl::StatusOr<std::unique_ptr<PgReplicationStream>> Start(
       const Config& config, const ConnectParams& params, uint64_t start,
-      const std::vector<Table>* tables, const Logger* log);
+      const std::vector<Table>* tables, const Logger* log,
+      absl::Duration status_interval = absl::Seconds(10));
+
+  ~PgReplicationStream() override;
 
   uint64_t start_position() const override { return start_; }
   absl::StatusOr<std::optional<sqlcapture::ChangeEvent>> Next(absl::Duration timeout) override;
@@ -52,7 +58,11 @@ class PgReplicationStream final : public sqlcapture::ReplicationStream {
                       const Logger* log)
       : conn_(std::move(conn)), start_(start), acked_(start), tables_(tables), log_(log) {}
 
+  // Requires mu_.
   absl::Status SendStatus(bool reply_requested);
+  // Sends a status update every 10 s even while the engine is busy elsewhere (a long backfill
+  // query, a slow runtime), so the server never times the connection out.
+  void HeartbeatLoop();
   // Decodes one XLogData payload; sets *event when it yields one.
   absl::Status Decode(uint64_t wal_start, std::string_view msg,
                       std::optional<sqlcapture::ChangeEvent>* event);
@@ -62,6 +72,13 @@ class PgReplicationStream final : public sqlcapture::ReplicationStream {
   void BuildRow(const Relation& rel, const std::vector<TupleCol>& tuple,
                 const std::vector<TupleCol>* old, bool key_only, sqlcapture::Row* row);
 
+  // Guards the connection and the positions: the heartbeat thread shares them with Next().
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool closing_ = false;
+  absl::Status heartbeat_error_;
+  std::thread heartbeat_;
+
   Conn conn_;
   uint64_t start_;
   uint64_t acked_;              // Highest acknowledged commit end.
@@ -70,6 +87,7 @@ class PgReplicationStream final : public sqlcapture::ReplicationStream {
   const std::vector<Table>* tables_;
   const Logger* log_;
   absl::Time last_status_ = absl::InfinitePast();
+  absl::Duration status_interval_ = absl::Seconds(10);
   std::map<uint32_t, Relation> relations_;
   // Transaction in progress.
   bool in_txn_ = false;

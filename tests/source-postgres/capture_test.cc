@@ -3,6 +3,8 @@
 // with the source table.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "absl/time/clock.h"
 #include "libs/base/strings.h"
 #include "libs/json/parse.h"
@@ -285,6 +287,35 @@ TEST_F(CaptureTest, QuietDatabaseSlotFollowsServerWal) {
       << "an idle slot must not pin the server's WAL";
   ASSERT_TRUE(run.Stop().ok());
   EXPECT_TRUE(run.docs().empty());
+}
+
+TEST_F(CaptureTest, BlockedBackfillKeepsReplicationAlive) {
+  Sql("CREATE TABLE public.blocked (id int PRIMARY KEY, val text)");
+  Sql("INSERT INTO public.blocked SELECT g, 'b' || g FROM generate_series(1, 300000) g");
+  CaptureRun run(Config(5000), {{"public", "blocked"}}, "");
+  ASSERT_TRUE(run.Start().ok());
+  ASSERT_TRUE(run.WaitFor([](const std::vector<Doc>& d) { return !d.empty(); }));
+  // Hold the watermark row: the next fence waits far longer than wal_sender_timeout (2 s).
+  std::thread locker([&] {
+    auto r = pg_->Exec(
+        "BEGIN; SELECT * FROM public.flow_watermarks FOR UPDATE; SELECT pg_sleep(5); COMMIT");
+    EXPECT_TRUE(r.ok()) << r.status();
+  });
+  absl::SleepFor(absl::Seconds(1));
+  const size_t during = run.docs().size();
+  absl::SleepFor(absl::Seconds(3));
+  EXPECT_EQ(run.docs().size(), during) << "the capture was not blocked";
+  EXPECT_LT(during, 300000u);
+  locker.join();
+  Sql("INSERT INTO public.blocked VALUES (0, 'after the block')");
+  const bool caught_up = run.WaitFor(
+      [](const std::vector<Doc>& d) {
+        return d.size() >= 300001 && HasDoc(d, "\"after the block\"");
+      },
+      absl::Seconds(60));
+  ASSERT_TRUE(caught_up) << run.Stop();
+  ASSERT_TRUE(run.Stop().ok());
+  EXPECT_EQ(run.docs().size(), 300001u);
 }
 
 }  // namespace
