@@ -17,6 +17,8 @@ PACKAGES=(
   # Test harness: the HTTP file server (tests/harness)
   libcpp-httplib-dev
   zlib1g-dev libzstd-dev
+  # File captures (libs/filesource): Avro object container files, xlsx sheet XML
+  libavro-dev libexpat1-dev
   # Connector images: built from debootstrap, run with podman and runc (no Docker engine)
   podman runc debootstrap fuse-overlayfs uidmap
   # The demo verifies its SQLite destination with the sqlite3 shell

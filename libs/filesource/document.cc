@@ -128,6 +128,7 @@ absl::Status DocumentBuilder::Finish(RecordSink& sink) {
   writer_.Key("offset").Uint(next_offset_);
   if (!identity_.etag.empty()) writer_.Key("etag").String(identity_.etag);
   if (!identity_.last_modified.empty()) writer_.Key("lastModified").String(identity_.last_modified);
+  if (!sheet_.empty()) writer_.Key("sheet").String(sheet_);
   writer_.EndObject().EndObject();
   const uint64_t offset = next_offset_++;
   return sink.Record(offset, buffer_);

@@ -53,6 +53,9 @@ class DocumentBuilder {
   // Adds `_meta` and closes the document; the next record gets the next offset.
   absl::Status Finish(RecordSink& sink);
 
+  // `_meta/sheet` of the next documents (spreadsheets); empty: none.
+  void set_sheet(std::string sheet) { sheet_ = std::move(sheet); }
+
   uint64_t next_offset() const { return next_offset_; }
   void set_next_offset(uint64_t offset) { next_offset_ = offset; }
   const std::string& file() const { return identity_.file; }
@@ -62,6 +65,7 @@ class DocumentBuilder {
   std::string default_offset_;
   std::string buffer_;
   std::string scratch_;
+  std::string sheet_;
   json::Writer writer_{&buffer_};
   uint64_t next_offset_ = 0;
 };

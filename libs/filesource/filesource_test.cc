@@ -380,3 +380,40 @@ TEST(State, PatchRoundTripsAndShardsSplitFiles) {
 
 }  // namespace
 }  // namespace connectors::filesource
+
+namespace connectors::filesource {
+namespace {
+
+TEST(Xlsx, SheetsRowsAndCellTypes) {
+  const std::string sheet1 =
+      R"(<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>)"
+      R"(<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="D1" t="inlineStr"><is><t>note</t></is></c></row>)"
+      R"(<row r="2"><c r="A2"><v>42</v></c><c r="B2" t="b"><v>1</v></c><c r="C2"><v>2.5</v></c><c r="D2" t="str"><v>2024-01-02 03:04:05</v></c></row>)"
+      R"(<row r="3"><c r="B3" t="s"><v>2</v></c></row></sheetData></worksheet>)";
+  const std::string strings =
+      R"(<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="3"><si><t>id</t></si>)"
+      R"(<si><r><t>fl</t></r><r><t>ag</t></r></si><si><t xml:space="preserve">caf&#233; </t></si></sst>)";
+  const std::string sheet2 =
+      R"(<worksheet><sheetData><row><c t="s"><v>0</v></c></row><row><c><v>7</v></c></row></sheetData></worksheet>)";
+  const std::string xlsx = testing::Zip({{"[Content_Types].xml", "<Types/>", true},
+                                         {"xl/worksheets/sheet1.xml", sheet1, true},
+                                         {"xl/sharedStrings.xml", strings, true},
+                                         {"xl/worksheets/sheet2.xml", sheet2, true, true}});
+  for (size_t chunk : {7, 1 << 16}) {
+    Result r = Parse(xlsx, "book.xlsx", "{}", chunk);
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    ASSERT_EQ(r.docs.size(), 3u);
+    EXPECT_EQ(r.docs[0], R"({"id":42,"flag":true,"C":2.5,"note":"2024-01-02T03:04:05Z","_meta":)"
+                         R"({"file":"book.xlsx","offset":0,"sheet":"sheet1"}})");
+    EXPECT_EQ(r.docs[1],
+              R"({"flag":"café ","_meta":{"file":"book.xlsx","offset":1,"sheet":"sheet1"}})");
+    EXPECT_EQ(r.docs[2], R"({"id":7,"_meta":{"file":"book.xlsx","offset":2,"sheet":"sheet2"}})");
+  }
+  Result bad = Parse(testing::Zip({{"xl/sharedStrings.xml", "<sst><si>", true}}), "b.xlsx");
+  EXPECT_NE(std::string(bad.status.message()).find("shared strings: malformed XML"),
+            std::string::npos)
+      << bad.status;
+}
+
+}  // namespace
+}  // namespace connectors::filesource

@@ -6,6 +6,7 @@
 #include "libs/filesource/decompress.h"
 #include "libs/filesource/encoding.h"
 #include "libs/filesource/json_records.h"
+#include "libs/filesource/xlsx.h"
 
 namespace connectors::filesource {
 namespace {
@@ -33,8 +34,9 @@ absl::Status ParseText(ByteSource& bytes, Format format, const ParserConfig& con
     case Format::kJson:
     case Format::kW3c:
       break;
-    case Format::kAvro:
     case Format::kExcel:
+      return ParseXlsx(input, docs, sink);
+    case Format::kAvro:
     case Format::kParquet:
     case Format::kXml:
     case Format::kOds:
