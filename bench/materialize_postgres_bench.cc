@@ -3,6 +3,8 @@
 //          active BOOLEAN, flow_document JSONB) through the connector's transactor (Store,
 //          then StartCommit: COPY into the session's staging table, one INSERT ... SELECT,
 //          the fence update, COMMIT), with Store requests generated on the fly;
+//   update: the same keys again: Load of every key, then Store with exists (one UPDATE);
+//   delta: the rows into a delta-updates table (plain COPY through the connector);
 //   copy:  the same rows sent with a plain COPY FROM STDIN into an identical table, in one
 //          transaction, the fastest way PostgreSQL ingests rows.
 // Both run against one throwaway server (tests/harness), so the ratio holds across machines.
@@ -51,7 +53,7 @@ Row MakeRow(int64_t i) {
 // Generates Store requests without keeping them.
 class GeneratedStores final : public runtime::StoreIterator {
  public:
-  explicit GeneratedStores(int64_t rows) : rows_(rows) {}
+  GeneratedStores(int64_t rows, bool exists) : rows_(rows), exists_(exists) {}
   absl::StatusOr<const materialize::Request::Store*> Next() override {
     if (next_ >= rows_) return nullptr;
     const Row r = MakeRow(next_++);
@@ -64,14 +66,36 @@ class GeneratedStores final : public runtime::StoreIterator {
     tuple::AppendDouble(r.amount, values);
     tuple::AppendString(r.name, values);
     store_.set_doc_json(r.doc);
+    store_.set_exists(exists_);
     return &store_;
   }
 
  private:
   int64_t rows_;
+  bool exists_;
   int64_t next_ = 0;
   materialize::Request::Store store_;
 };
+
+// Generates Load requests for keys 0..rows-1.
+class GeneratedLoads final : public runtime::LoadIterator {
+ public:
+  explicit GeneratedLoads(int64_t rows) : rows_(rows) {}
+  absl::StatusOr<const materialize::Request::Load*> Next() override {
+    if (next_ >= rows_) return nullptr;
+    load_.Clear();
+    tuple::AppendInt(next_++, load_.mutable_key_packed());
+    return &load_;
+  }
+
+ private:
+  int64_t rows_;
+  int64_t next_ = 0;
+  materialize::Request::Load load_;
+};
+
+// What one timed run does through the connector.
+enum class Phase { kInsert, kLoadAndUpdate, kDelta };
 
 flow::Projection Projection(std::string field, std::string ptr, std::string type, bool key) {
   flow::Projection p;
@@ -87,13 +111,16 @@ double Seconds(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-absl::StatusOr<double> TimeConnector(harness::Postgres& pg, int64_t rows) {
+absl::StatusOr<double> TimeConnector(harness::Postgres& pg, int64_t rows, Phase phase) {
+  const bool delta = phase == Phase::kDelta;
   flow::MaterializationSpec spec;
-  spec.set_name("bench/materialize");
+  spec.set_name(delta ? "bench/delta" : "bench/materialize");
   spec.set_config_json(StrCat(R"({"address":"127.0.0.1:)", pg.port(),
                               R"(","user":"postgres","password":")", pg.password(), R"("})"));
   auto* b = spec.add_bindings();
-  b->set_resource_config_json(R"({"table":"stored"})");
+  b->set_resource_config_json(delta ? R"({"table":"delta","delta_updates":true})"
+                                    : R"({"table":"stored"})");
+  b->set_delta_updates(delta);
   auto* c = b->mutable_collection();
   c->set_name("bench/rows");
   c->add_key("/id");
@@ -118,7 +145,17 @@ absl::StatusOr<double> TimeConnector(harness::Postgres& pg, int64_t rows) {
   auto opened = driver.Open(open, log);
   if (!opened.ok()) return opened.status();
   const auto start = std::chrono::steady_clock::now();
-  GeneratedStores stores(rows);
+  if (phase == Phase::kLoadAndUpdate) {
+    GeneratedLoads loads(rows);
+    int64_t loaded = 0;
+    auto status = opened->transactor->Load(loads, [&](uint32_t, std::string_view) {
+      ++loaded;
+      return absl::OkStatus();
+    });
+    if (!status.ok()) return status;
+    if (loaded != rows) return absl::InternalError(StrCat("loaded ", loaded, " of ", rows));
+  }
+  GeneratedStores stores(rows, /*exists=*/phase == Phase::kLoadAndUpdate);
   if (auto s = opened->transactor->Store(stores); !s.ok()) return s;
   consumer::Checkpoint checkpoint;
   (*checkpoint.mutable_sources())["bench/rows"].set_read_through(rows);
@@ -182,16 +219,27 @@ int Main(int argc, char** argv) {
   if (!pg.ok()) return Fail(MessageOf(pg.status()));
   auto copy = TimeCopy(*pg, rows);
   if (!copy.ok()) return Fail(MessageOf(copy.status()));
-  auto store = TimeConnector(*pg, rows);
-  if (!store.ok()) return Fail(MessageOf(store.status()));
-  auto count = pg->Exec("SELECT (SELECT count(*) FROM stored), (SELECT count(*) FROM copied)");
+  auto insert = TimeConnector(*pg, rows, Phase::kInsert);
+  if (!insert.ok()) return Fail(MessageOf(insert.status()));
+  auto update = TimeConnector(*pg, rows, Phase::kLoadAndUpdate);
+  if (!update.ok()) return Fail(MessageOf(update.status()));
+  auto delta = TimeConnector(*pg, rows, Phase::kDelta);
+  if (!delta.ok()) return Fail(MessageOf(delta.status()));
+  auto count = pg->Exec(
+      "SELECT (SELECT count(*) FROM stored), (SELECT count(*) FROM delta), "
+      "(SELECT count(*) FROM copied)");
   if (!count.ok()) return Fail(MessageOf(count.status()));
-  std::printf("%-44s  %10s  %12s\n", "path (new rows, 5 columns)", "seconds", "rows/s");
-  std::printf("%-44s  %10.2f  %12.0f\n", "plain COPY FROM STDIN (limit)", *copy, rows / *copy);
-  std::printf("%-44s  %10.2f  %12.0f\n", "connector Store + StartCommit", *store, rows / *store);
-  std::printf("rows: %lld (stored %s, copied %s); connector time / COPY time = %.2f\n",
-              static_cast<long long>(rows), (*count)[0][0].c_str(), (*count)[0][1].c_str(),
-              *store / *copy);
+  std::printf("%-46s  %9s  %11s  %8s\n", "path (rows of 5 columns)", "seconds", "rows/s",
+              "of COPY");
+  auto line = [&](const char* name, double seconds) {
+    std::printf("%-46s  %9.2f  %11.0f  %7.2fx\n", name, seconds, rows / seconds, *copy / seconds);
+  };
+  line("plain COPY FROM STDIN (the limit)", *copy);
+  line("standard: Store of new rows + StartCommit", *insert);
+  line("standard: Load + Store of existing keys", *update);
+  line("delta updates: Store + StartCommit", *delta);
+  std::printf("rows: %lld (stored %s, delta %s, copied %s)\n", static_cast<long long>(rows),
+              (*count)[0][0].c_str(), (*count)[0][1].c_str(), (*count)[0][2].c_str());
   return 0;
 }
 

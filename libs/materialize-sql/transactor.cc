@@ -94,7 +94,8 @@ class SqlTransactor final : public runtime::Transactor {
 
  private:
   struct Staged {
-    std::string rows;                        // COPY text not yet sent.
+    std::string rows;                        // COPY text for the staging table, not yet sent.
+    std::string inserts;                     // COPY text of new rows, straight into the table.
     std::array<int64_t, 3> ops = {0, 0, 0};  // Rows staged per StoreOp this transaction.
   };
 
@@ -138,7 +139,11 @@ class SqlTransactor final : public runtime::Transactor {
       if (!store.exists()) return absl::OkStatus();  // Nothing to delete.
       op = StoreOp::kDelete;
     }
-    std::string& out = staged_[table.binding].rows;
+    // Keys are stored at most once per transaction, so a new row (not loaded, not stored
+    // before) cannot meet another statement of this transaction: it goes straight into the
+    // table with COPY, saving the staging table's second write.
+    const bool direct = table.delta_updates || op == StoreOp::kInsert;
+    std::string& out = direct ? staged_[table.binding].inserts : staged_[table.binding].rows;
     const size_t start = out.size();
     auto keys = tuple::Unpack(store.key_packed());
     if (!keys.ok()) return keys.status();
@@ -170,35 +175,42 @@ class SqlTransactor final : public runtime::Transactor {
         return s;
       }
     }
-    if (!table.delta_updates) StrAppend(&out, "\t", static_cast<int>(op));
+    if (!direct) StrAppend(&out, "\t", static_cast<int>(op));
     out.push_back('\n');
     staged_bytes_ += out.size() - start;
-    staged_[table.binding].ops[static_cast<int>(op)]++;
+    if (!direct) staged_[table.binding].ops[static_cast<int>(op)]++;
     return absl::OkStatus();
   }
 
   absl::Status MaybeFlush(bool load) {
     size_t total = 0;
-    for (const auto& s : staged_) total += s.rows.size();
+    for (const auto& s : staged_) total += s.rows.size() + s.inserts.size();
     return total >= options_.batch_bytes ? Flush(load) : absl::OkStatus();
   }
 
-  // Sends every binding's staged rows with one COPY each.
+  // Sends every binding's staged rows with one COPY each (and its new rows with another).
   absl::Status Flush(bool load) {
     for (auto& table : tables_) {
-      std::string& rows = staged_[table.binding].rows;
-      if (rows.empty()) continue;
-      if (auto s = Begin(); !s.ok()) return s;
-      const std::string copy = load                  ? CopyLoadKeys(table)
-                               : table.delta_updates ? CopyDeltaRows(table)
-                                                     : CopyStoreRows(table);
-      auto s = client_->CopyIn(copy, rows);
-      rows.clear();
-      if (!s.ok()) {
-        return Abort(
-            Context(s, StrCat(load ? "staging keys of " : "storing into ", table.Describe())));
+      Staged& staged = staged_[table.binding];
+      if (auto s = Send(table, load ? CopyLoadKeys(table) : CopyStoreRows(table), staged.rows,
+                        load ? "staging keys of " : "storing into ");
+          !s.ok()) {
+        return s;
+      }
+      if (auto s = Send(table, CopyDeltaRows(table), staged.inserts, "storing into "); !s.ok()) {
+        return s;
       }
     }
+    return absl::OkStatus();
+  }
+
+  absl::Status Send(const Table& table, const std::string& copy, std::string& rows,
+                    std::string_view what) {
+    if (rows.empty()) return absl::OkStatus();
+    if (auto s = Begin(); !s.ok()) return s;
+    auto s = client_->CopyIn(copy, rows);
+    rows.clear();
+    if (!s.ok()) return Abort(Context(s, StrCat(what, table.Describe())));
     return absl::OkStatus();
   }
 
