@@ -39,30 +39,29 @@ ConnectParams Config::Connect(bool replication) const {
 std::string ConfigSchema() {
   using namespace schema;
   Schema advanced =
-      Object("Advanced Options",
-             "Options for advanced users. You should not typically need to "
-             "modify these.")
+      Object("Advanced Options", "Settings most captures leave at their defaults.")
           .Property("publicationName",
                     String("Publication Name",
-                           "The name of the PostgreSQL publication to replicate from.")
+                           "Publication whose tables the capture streams; it must exist.")
                         .Default("flow_publication"))
           .Property("slotName", String("Slot Name",
-                                       "The name of the PostgreSQL replication slot to replicate "
-                                       "from (one per capture).")
+                                       "Logical replication slot owned by this capture; give "
+                                       "every capture of the database its own.")
                                     .Default("flow_slot"))
           .Property("watermarksTable",
                     String("Watermarks Table",
-                           "The schema-qualified name of the table which the capture writes "
-                           "watermarks to, e.g. public.flow_watermarks.")
+                           "Table (schema.table) the capture upserts a row into to fence "
+                           "each backfill chunk; created when missing.")
                         .Default("public.flow_watermarks")
                         .Pattern("^[^.]+\\.[^.]+$"))
-          .Property("sslmode", String("SSL Mode", "Overrides the SSL connection behavior.")
-                                   .Enum({"disable", "allow", "prefer", "require", "verify-ca",
-                                          "verify-full"}))
+          .Property(
+              "sslmode",
+              String("SSL Mode", "libpq sslmode for every connection (libpq's default when unset).")
+                  .Enum({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}))
           .Property("backfill_chunk_size",
                     Integer("Backfill Chunk Size",
-                            "The number of rows which should be fetched from the database in a "
-                            "single backfill query.")
+                            "Rows read per backfill query; each chunk is committed with "
+                            "the changes that raced it.")
                         .Default(50000)
                         .Minimum(1))
           .Property("source_tag", String("Source Tag",
@@ -70,17 +69,17 @@ std::string ConfigSchema() {
                                          "/_meta/source/tag."))
           .Advanced();
   return Object("PostgreSQL Connection")
-      .Property("address", String("Server Address",
-                                  "The host or host:port at which the database can be reached.")
-                               .Order(0))
-      .Property(
-          "user",
-          String("User", "The database user to authenticate as.").Default("flow_capture").Order(1))
-      .Property("password",
-                String("Password", "Password for the specified database user.").Secret().Order(2))
+      .Property("address",
+                String("Server Address",
+                       "host or host:port of the PostgreSQL server (port 5432 when omitted).")
+                    .Order(0))
+      .Property("user", String("User", "Role to log in as; it needs the REPLICATION attribute.")
+                            .Default("flow_capture")
+                            .Order(1))
+      .Property("password", String("Password", "Password of that role.").Secret().Order(2))
       .Property(
           "database",
-          String("Database", "Logical database name to capture from.").Default("postgres").Order(3))
+          String("Database", "Database whose tables are captured.").Default("postgres").Order(3))
       .Property("advanced", advanced)
       .Property("networkTunnel", tunnel::NetworkTunnelSchema())
       .Required({"address", "user", "password", "database"})
@@ -90,9 +89,8 @@ std::string ConfigSchema() {
 std::string ResourceSchema() {
   using namespace schema;
   return Object("SQL Database Resource Spec")
-      .Property("namespace",
-                String("Schema", "The schema (namespace) in which the table resides.").Order(0))
-      .Property("stream", String("Table Name", "The name of the table to be captured.").Order(1))
+      .Property("namespace", String("Schema", "PostgreSQL schema of the table.").Order(0))
+      .Property("stream", String("Table Name", "Table to capture.").Order(1))
       .Property("mode",
                 String("Backfill Mode",
                        "How the table is backfilled: automatic (empty), Precise and Normal "
@@ -101,8 +99,8 @@ std::string ResourceSchema() {
                     .Enum({"", "Normal", "Precise", "Only Changes", "Without Primary Key"})
                     .Order(2))
       .Property("priority", Integer("Backfill Priority",
-                                    "Tables with higher priority are backfilled completely "
-                                    "before those with lower priority.")
+                                    "Bindings with a higher number finish their backfills "
+                                    "before lower ones start.")
                                 .Default(0)
                                 .Order(3))
       .Required({"namespace", "stream"})

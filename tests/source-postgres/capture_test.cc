@@ -318,5 +318,34 @@ TEST_F(CaptureTest, BlockedBackfillKeepsReplicationAlive) {
   EXPECT_EQ(run.docs().size(), 300001u);
 }
 
+TEST_F(CaptureTest, BindingAddedLaterIsBackfilledWhileOthersStream) {
+  Sql("CREATE TABLE public.first (id int PRIMARY KEY, val text)");
+  Sql("CREATE TABLE public.second (id int PRIMARY KEY, val text)");
+  Sql("INSERT INTO public.first VALUES (1, 'f1')");
+  Sql("INSERT INTO public.second VALUES (1, 's1'), (2, 's2')");
+  std::string state;
+  {
+    CaptureRun run(Config(), {{"public", "first"}}, "");
+    ASSERT_TRUE(run.Start().ok());
+    ASSERT_TRUE(run.WaitFor([](const std::vector<Doc>& d) { return d.size() >= 1; }));
+    ASSERT_TRUE(run.Stop().ok());
+    state = run.state();
+  }
+  Sql("INSERT INTO public.first VALUES (2, 'f2 while down')");
+  Sql("INSERT INTO public.second VALUES (3, 's3 while down')");
+  CaptureRun run(Config(), {{"public", "first"}, {"public", "second"}}, state);
+  ASSERT_TRUE(run.Start().ok());
+  ASSERT_TRUE(run.WaitFor(
+      [](const std::vector<Doc>& d) { return CountFor(d, 0) >= 1 && CountFor(d, 1) >= 3; }));
+  Sql("INSERT INTO public.second VALUES (4, 's4')");
+  ASSERT_TRUE(run.WaitFor([](const std::vector<Doc>& d) { return HasDoc(d, "\"s4\""); }));
+  ASSERT_TRUE(run.Stop().ok());
+  const auto docs = run.docs();
+  // The first binding resumed its stream (no second backfill); the second was backfilled.
+  EXPECT_EQ(CountFor(docs, 0), 1u);
+  EXPECT_EQ(Reduce(docs, 1, {"/id"}), Source("public.second"));
+  EXPECT_EQ(run.state().find(R"("backfilled":0)"), std::string::npos) << run.state();
+}
+
 }  // namespace
 }  // namespace connectors::pgtest

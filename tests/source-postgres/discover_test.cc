@@ -9,6 +9,7 @@
 #include "libs/json/parse.h"
 #include "source-postgres/driver.h"
 #include "tests/harness/postgres.h"
+#include "tests/snapshot/snapshot.h"
 #include "tests/source-postgres/support.h"
 
 namespace connectors::pgtest {
@@ -72,6 +73,22 @@ TEST(DiscoverTest, KeysAndTableKinds) {
   auto pk = parser.Parse(schemas["app/pk_order"]);
   ASSERT_TRUE(pk.ok());
   EXPECT_EQ(json::ToJson((*pk)["required"]), R"(["_meta","a","b"])");
+}
+
+TEST(DiscoverTest, SpecSnapshot) {
+  postgres::PostgresDriver driver;
+  const auto spec = driver.Spec();
+  json::Parser parser;
+  auto config = parser.Parse(spec.config_schema_json());
+  ASSERT_TRUE(config.ok());
+  std::string text = StrCat("config: ", json::ToJson(*config, true), "\n");
+  auto resource = parser.Parse(spec.resource_config_schema_json());
+  ASSERT_TRUE(resource.ok());
+  StrAppend(&text, "resource: ", json::ToJson(*resource, true), "\n");
+  StrAppend(&text, "documentation: ", spec.documentation_url(),
+            "\npointers: ", spec.resource_path_pointers(0), " ", spec.resource_path_pointers(1),
+            "\n");
+  snapshot::ExpectMatches("tests/source-postgres/snapshots/spec.snap", text, {});
 }
 
 }  // namespace
