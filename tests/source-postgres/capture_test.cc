@@ -25,6 +25,12 @@ class CaptureTest : public testing::Test {
     pg_ = new harness::Postgres(std::move(*pg));
     ASSERT_TRUE(pg_->Exec("CREATE PUBLICATION flow_publication").ok());
   }
+  // The server has 10 slots: free this test's once its capture has stopped.
+  void TearDown() override {
+    auto dropped = pg_->Exec(
+        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active");
+    EXPECT_TRUE(dropped.ok()) << dropped.status();
+  }
   static void TearDownTestSuite() {
     delete pg_;
     pg_ = nullptr;
