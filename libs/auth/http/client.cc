@@ -164,8 +164,12 @@ absl::StatusOr<Response> Client::Send(const Request& request) {
   } else if (request.method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
   } else {
+    // Never a null pointer, which libcurl takes as "read the body with the read callback"
+    // (stdin by default: in a connector, the protocol stream).
+    static constexpr char kEmpty[] = "";
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS,
+                     request.body.data() != nullptr ? request.body.data() : kEmpty);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request.body.size()));
     if (request.method != "POST") {
