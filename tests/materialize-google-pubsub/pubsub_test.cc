@@ -250,6 +250,38 @@ TEST_F(PubsubTest, PublishesEveryDocumentWithAttributesAndOrderingKeys) {
             OrderingKeyOf(StoreOf(1, 1, "other").key_packed()));
 }
 
+// Documents of one key are published in order, even spread over many requests and lanes: a
+// subscription with message ordering (the default one, as a binding asked for ordering keys)
+// receives each key's versions in the order they were stored.
+TEST_F(PubsubTest, OrderingKeysKeepEachKeysDocumentsInOrder) {
+  PublisherOptions options = FastRetries();
+  options.max_messages = 37;  // Many small requests over all four lanes.
+  PubsubDriver driver(options);
+  OpenAll(driver, config(), {{Resource(topic_, R"(,"ordering_key":true)")}});
+  std::vector<materialize::Request::Store> stores;
+  for (int i = 0; i < 3000; ++i) stores.push_back(StoreOf(0, i % 40, StrCat(i)));
+  ASSERT_TRUE(Transaction(stores).ok());
+  PubsubClient client = Client();
+  auto sub = client.Call("GET", client.SubscriptionName(topic_ + "-sub"), "");
+  ASSERT_TRUE(sub.ok());
+  EXPECT_NE(sub->body.find(R"("enableMessageOrdering": true)"), std::string::npos) << sub->body;
+  auto pulled = testing::PullAll(client, topic_ + "-sub", 3000);
+  ASSERT_TRUE(pulled.ok()) << pulled.status();
+  ASSERT_EQ(pulled->size(), 3000u);
+  std::map<std::string, int> last;  // Ordering key -> last sequence seen.
+  for (const auto& message : *pulled) {
+    const size_t at = message.data.find(R"("v":")");
+    ASSERT_NE(at, std::string::npos);
+    const int sequence = std::stoi(message.data.substr(at + 5));
+    auto [it, added] = last.emplace(message.ordering_key, sequence);
+    if (!added) {
+      EXPECT_GT(sequence, it->second) << "key " << message.ordering_key << " out of order";
+      it->second = sequence;
+    }
+  }
+  EXPECT_EQ(last.size(), 40u);
+}
+
 // The emulator turns away more than 1,000 messages in one request (and does not answer one of
 // ~16 MB at all), so the connector must keep to the limits itself.
 TEST_F(PubsubTest, KeepsToPubsubsRequestLimits) {
@@ -409,6 +441,20 @@ TEST_F(PubsubTest, ServiceAccountKeyAuthenticatesEveryRequest) {
   auto pulled = testing::PullAll(*std::make_unique<PubsubClient>(Client()), topic_ + "-sub", 1);
   ASSERT_TRUE(pulled.ok());
   ASSERT_EQ(pulled->size(), 1u);
+
+  // Google OAuth (a refresh token) through the same token endpoint, named by token_uri.
+  const std::string oauth_config =
+      StrCat(R"({"project_id":")", kProject,
+             R"(","credentials":{"auth_type":"Client","client_id":"test-client",)",
+             R"("client_secret":"test-secret","refresh_token":"test-refresh-token"},)",
+             R"("advanced":{"api_endpoint":")", (*proxy)->url(), R"(","token_uri":")",
+             server->token_url(), R"("}})");
+  const int issued = server->issued();
+  auto validated =
+      driver.Validate(testing::ValidateRequest(oauth_config, {{Resource(topic_)}}), log_);
+  ASSERT_TRUE(validated.ok()) << validated.status();
+  EXPECT_EQ(server->issued(), issued + 1);
+  EXPECT_EQ((*proxy)->unauthenticated(), 0);
 
   // A key the endpoint does not know, and a file that is not a key.
   auto other = testing::TestServiceAccount::Generate(dir->Path(""));
