@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "libs/base/strings.h"
+#include "libs/filesource/avro.h"
 #include "libs/filesource/decompress.h"
 #include "libs/filesource/encoding.h"
 #include "libs/filesource/json_records.h"
@@ -37,6 +38,7 @@ absl::Status ParseText(ByteSource& bytes, Format format, const ParserConfig& con
     case Format::kExcel:
       return ParseXlsx(input, docs, sink);
     case Format::kAvro:
+      return ParseAvro(input, docs, sink);
     case Format::kParquet:
     case Format::kXml:
     case Format::kOds:

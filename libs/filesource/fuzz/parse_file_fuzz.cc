@@ -8,8 +8,8 @@ using namespace connectors::filesource;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::Input in = fuzz::Split(data, size);
-  static const char* kNames[] = {"f",     "f.csv", "f.json", "f.csv.gz",
-                                 "f.zip", "f.log", "f.zst",  "f.tsv"};
+  static const char* kNames[] = {"f",     "f.csv", "f.json", "f.xlsx",
+                                 "f.zip", "f.log", "f.avro", "f.tsv.gz"};
   ParserConfig config;
   config.csv.error_threshold_percent = (in.selector & 8) ? 10 : 0;
   const std::string name = kNames[in.selector & 7];
