@@ -347,6 +347,30 @@ TEST_F(CaptureTest, CompositeKeyCursorRoundTrips) {
   }
 }
 
+TEST_F(CaptureTest, LostSlotIsAClearError) {
+  Sql("CREATE TABLE public.lost (id int PRIMARY KEY)");
+  std::string state;
+  {
+    CaptureRun run(Config(), {{"public", "lost"}}, "");
+    ASSERT_TRUE(run.Start().ok());
+    for (int i = 0; i < 100 && run.checkpoints() < 2; ++i) absl::SleepFor(absl::Milliseconds(20));
+    ASSERT_TRUE(run.Stop().ok());
+    state = run.state();
+  }
+  Sql("SELECT pg_drop_replication_slot('slot_lostslotisaclearerror')");
+  CaptureRun run(Config(), {{"public", "lost"}}, state);
+  ASSERT_TRUE(run.Start().ok());
+  run.WaitFor([](const std::vector<Doc>&) { return false; }, absl::Seconds(10));
+  const absl::Status status = run.Stop();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(
+      MessageOf(status).find(
+          R"(replication slot "slot_lostslotisaclearerror" does not exist, so changes since)"),
+      std::string::npos)
+      << status;
+  EXPECT_NE(MessageOf(status).find("re-backfill every binding"), std::string::npos) << status;
+}
+
 TEST_F(CaptureTest, BindingAddedLaterIsBackfilledWhileOthersStream) {
   Sql("CREATE TABLE public.first (id int PRIMARY KEY, val text)");
   Sql("CREATE TABLE public.second (id int PRIMARY KEY, val text)");
