@@ -420,69 +420,12 @@ TEST(Xlsx, SheetsRowsAndCellTypes) {
 }  // namespace
 }  // namespace connectors::filesource
 
-#include <avro.h>
-#include <unistd.h>
-
 namespace connectors::filesource {
 namespace {
 
-// An Avro container file written by Avro C itself, with `codec` block compression.
-std::string AvroFile(const char* codec, int records) {
-  const char* schema_json =
-      R"({"type":"record","name":"R","fields":[{"name":"id","type":"long"},)"
-      R"({"name":"name","type":["null","string"]},{"name":"kind","type":{"type":"enum",)"
-      R"("name":"K","symbols":["A","B"]}},{"name":"raw","type":"bytes"},)"
-      R"({"name":"score","type":"double"},{"name":"tags","type":{"type":"array","items":"string"}}]})";
-  avro_schema_t schema;
-  EXPECT_EQ(avro_schema_from_json_length(schema_json, std::strlen(schema_json), &schema), 0)
-      << avro_strerror();
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string path = StrCat(tmp ? tmp : "/tmp", "/t-", ::getpid(), "-", codec, ".avro");
-  ::unlink(path.c_str());
-  avro_file_writer_t writer;
-  EXPECT_EQ(avro_file_writer_create_with_codec(path.c_str(), schema, &writer, codec, 0), 0)
-      << avro_strerror();
-  avro_value_iface_t* iface = avro_generic_class_from_schema(schema);
-  avro_value_t record, field, branch;
-  avro_generic_value_new(iface, &record);
-  for (int i = 0; i < records; ++i) {
-    avro_value_get_by_name(&record, "id", &field, nullptr);
-    avro_value_set_long(&field, i);
-    avro_value_get_by_name(&record, "name", &field, nullptr);
-    if (i % 2 == 0) {
-      avro_value_set_branch(&field, 1, &branch);
-      avro_value_set_string(&branch, "2024-01-02 03:04:05");
-    } else {
-      avro_value_set_branch(&field, 0, &branch);
-      avro_value_set_null(&branch);
-    }
-    avro_value_get_by_name(&record, "kind", &field, nullptr);
-    avro_value_set_enum(&field, i % 2);
-    avro_value_get_by_name(&record, "raw", &field, nullptr);
-    avro_value_set_bytes(&field, const_cast<char*>("hi!"), 3);
-    avro_value_get_by_name(&record, "score", &field, nullptr);
-    avro_value_set_double(&field, i == 1 ? NAN : 1.5);
-    avro_value_get_by_name(&record, "tags", &field, nullptr);
-    avro_value_reset(&field);
-    avro_value_t item;
-    avro_value_append(&field, &item, nullptr);
-    avro_value_set_string(&item, "t");
-    EXPECT_EQ(avro_file_writer_append_value(writer, &record), 0) << avro_strerror();
-  }
-  avro_file_writer_close(writer);
-  avro_value_decref(&record);
-  avro_value_iface_decref(iface);
-  avro_schema_decref(schema);
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  ::unlink(path.c_str());
-  return bytes.str();
-}
-
 TEST(Avro, RecordsUnionsEnumsBytesAndCodecs) {
   for (const char* codec : {"null", "deflate"}) {
-    const std::string file = AvroFile(codec, 3);
+    const std::string file = testing::AvroFile(codec, 3);
     for (size_t chunk : {3, 1 << 16}) {
       Result r = Parse(file, "data.avro", "{}", chunk);
       ASSERT_TRUE(r.status.ok()) << codec << ": " << r.status;
@@ -498,8 +441,8 @@ TEST(Avro, RecordsUnionsEnumsBytesAndCodecs) {
     }
   }
   // Sniffed without an extension; a cut file is an error, not a silent short read.
-  EXPECT_TRUE(Parse(AvroFile("null", 1), "blob").status.ok());
-  std::string many = AvroFile("deflate", 2000);
+  EXPECT_TRUE(Parse(testing::AvroFile("null", 1), "blob").status.ok());
+  std::string many = testing::AvroFile("deflate", 2000);
   many.resize(many.size() / 2);
   Result cut = Parse(many, "cut.avro");
   EXPECT_FALSE(cut.status.ok());

@@ -74,6 +74,14 @@ std::map<std::string, std::string> Fixtures() {
   f["access.log"] =
       "#Version: 1.0\n#Fields: date time cs-uri-stem sc-status\n"
       "2024-01-02 03:04:05 /index.html 200\n2024-01-02 03:04:06 - 404\n";
+  f["records.avro"] = filesource::testing::AvroFile("deflate", 3);
+  f["book.xlsx"] =
+      Zip({{"xl/worksheets/sheet1.xml",
+            "<worksheet><sheetData><row><c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"B1\" "
+            "t=\"inlineStr\"><is><t>qty</t></is></c></row><row><c r=\"A2\" t=\"s\"><v>1</v></c>"
+            "<c r=\"B2\"><v>3</v></c></row></sheetData></worksheet>",
+            true},
+           {"xl/sharedStrings.xml", "<sst><si><t>item</t></si><si><t>pen</t></si></sst>", true}});
   f["download"] = "{\"sniffed\":true}\n{\"sniffed\":false}\n";  // No extension: sniffed JSON.
   return f;
 }

@@ -1,9 +1,16 @@
 #include "libs/filesource/testing/archives.h"
 
+#include <avro.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace connectors::filesource::testing {
 namespace {
@@ -30,6 +37,14 @@ void Put16(std::string* out, uint32_t v) {
 void Put32(std::string* out, uint32_t v) {
   Put16(out, v & 0xFFFF);
   Put16(out, v >> 16);
+}
+
+// Test inputs are built by trusted code: a failure is a bug in the test itself.
+void Check(int rc) {
+  if (rc != 0) {
+    std::fprintf(stderr, "avro: %s\n", avro_strerror());
+    std::abort();
+  }
 }
 
 }  // namespace
@@ -95,6 +110,58 @@ std::string Zip(const std::vector<ZipEntry>& entries) {
   Put32(&out, central_at);
   Put16(&out, 0);
   return out;
+}
+
+std::string AvroFile(const char* codec, int records) {
+  const char* schema_json =
+      R"({"type":"record","name":"R","fields":[{"name":"id","type":"long"},)"
+      R"({"name":"name","type":["null","string"]},{"name":"kind","type":{"type":"enum",)"
+      R"("name":"K","symbols":["A","B"]}},{"name":"raw","type":"bytes"},)"
+      R"({"name":"score","type":"double"},{"name":"tags","type":{"type":"array","items":"string"}}]})";
+  avro_schema_t schema;
+  Check(avro_schema_from_json_length(schema_json, std::strlen(schema_json), &schema));
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string path = std::string(tmp ? tmp : "/tmp") + "/avro-" + std::to_string(::getpid()) +
+                           "-" + codec + ".avro";
+  ::unlink(path.c_str());
+  avro_file_writer_t writer;
+  Check(avro_file_writer_create_with_codec(path.c_str(), schema, &writer, codec, 0));
+  avro_value_iface_t* iface = avro_generic_class_from_schema(schema);
+  avro_value_t record, field, branch;
+  avro_generic_value_new(iface, &record);
+  for (int i = 0; i < records; ++i) {
+    avro_value_get_by_name(&record, "id", &field, nullptr);
+    avro_value_set_long(&field, i);
+    avro_value_get_by_name(&record, "name", &field, nullptr);
+    if (i % 2 == 0) {
+      avro_value_set_branch(&field, 1, &branch);
+      avro_value_set_string(&branch, "2024-01-02 03:04:05");
+    } else {
+      avro_value_set_branch(&field, 0, &branch);
+      avro_value_set_null(&branch);
+    }
+    avro_value_get_by_name(&record, "kind", &field, nullptr);
+    avro_value_set_enum(&field, i % 2);
+    avro_value_get_by_name(&record, "raw", &field, nullptr);
+    avro_value_set_bytes(&field, const_cast<char*>("hi!"), 3);
+    avro_value_get_by_name(&record, "score", &field, nullptr);
+    avro_value_set_double(&field, i == 1 ? NAN : 1.5);
+    avro_value_get_by_name(&record, "tags", &field, nullptr);
+    avro_value_reset(&field);
+    avro_value_t item;
+    avro_value_append(&field, &item, nullptr);
+    avro_value_set_string(&item, "t");
+    Check(avro_file_writer_append_value(writer, &record));
+  }
+  avro_file_writer_close(writer);
+  avro_value_decref(&record);
+  avro_value_iface_decref(iface);
+  avro_schema_decref(schema);
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  ::unlink(path.c_str());
+  return bytes.str();
 }
 
 }  // namespace connectors::filesource::testing

@@ -25,4 +25,9 @@ struct ZipEntry {
 // A zip archive with a central directory.
 std::string Zip(const std::vector<ZipEntry>& entries);
 
+// An Avro object container file written by Avro C with block codec `codec` ("null",
+// "deflate"): `records` records of {id: long, name: [null, string], kind: enum A/B,
+// raw: bytes "hi!", score: double (NaN for record 1), tags: [string]}.
+std::string AvroFile(const char* codec, int records);
+
 }  // namespace connectors::filesource::testing
