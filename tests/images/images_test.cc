@@ -183,8 +183,10 @@ TEST_P(Images, SpecAsFlowRunsThem) {
 }
 
 // Captures discover what their source holds, reached through the container's network.
-TEST_P(Images, DiscoverThroughTheContainerNetwork) {
-  if (GetParam().protocol != "capture") GTEST_SKIP() << "captures only";
+class CaptureImages : public Images {};
+class HelloWorldImage : public Images {};
+
+TEST_P(CaptureImages, DiscoverThroughTheContainerNetwork) {
   capture::Request discover;
   std::optional<harness::Postgres> postgres;
   if (GetParam().name == "source-postgres") {
@@ -221,8 +223,7 @@ TEST_P(Images, BinaryInsideStartsFast) {
   EXPECT_EQ(ldd.out.find("not found"), std::string::npos) << ldd.out;
 }
 
-TEST_P(Images, ServesGrpcWhenAskedByEnvironment) {
-  if (GetParam().protocol != "capture") GTEST_SKIP() << "the capture service is exercised";
+TEST_P(CaptureImages, ServesGrpcWhenAskedByEnvironment) {
   const std::string port = std::to_string(20000 + (::getpid() % 20000));
   Output started = RunCommand(Podman({"run", "-d", "--rm", "--network=host", "-e",
                                       "CONNECTOR_GRPC_LISTEN=127.0.0.1:" + port, image_}));
@@ -250,8 +251,7 @@ TEST_P(Images, ServesGrpcWhenAskedByEnvironment) {
 }
 
 // flow-local reaches the image through a `connector: {image}` endpoint, as a catalog names it.
-TEST_P(Images, CaptureThroughFlowLocal) {
-  if (GetParam().name != "source-hello-world") GTEST_SKIP() << "a self-contained source only";
+TEST_P(HelloWorldImage, CaptureThroughFlowLocal) {
   const fs::path dir = fs::path(std::getenv("TEST_TMPDIR")) / "flow-local";
   fs::create_directories(dir);
   std::ofstream(dir / "catalog.yaml") << "captures:\n  acmeCo/hello:\n    endpoint:\n"
@@ -272,17 +272,25 @@ TEST_P(Images, CaptureThroughFlowLocal) {
   EXPECT_NE(text.str().find(R"("id":2,)"), std::string::npos) << text.str();
 }
 
+std::string TestName(const testing::TestParamInfo<Connector>& info) {
+  std::string name = info.param.name;
+  for (char& c : name) {
+    if (c == '-') c = '_';
+  }
+  return name;
+}
+
+const Connector kHelloWorld{"source-hello-world", "capture"};
+const Connector kSourcePostgres{"source-postgres", "capture"};
+
 INSTANTIATE_TEST_SUITE_P(Connectors, Images,
-                         testing::Values(Connector{"source-hello-world", "capture"},
-                                         Connector{"source-postgres", "capture"},
-                                         Connector{"materialize-postgres", "materialize"}),
-                         [](const auto& info) {
-                           std::string name = info.param.name;
-                           for (char& c : name) {
-                             if (c == '-') c = '_';
-                           }
-                           return name;
-                         });
+                         testing::Values(kHelloWorld, kSourcePostgres,
+                                         Connector{"materialize-postgres", "materialize"},
+                                         Connector{"materialize-google-pubsub", "materialize"}),
+                         TestName);
+INSTANTIATE_TEST_SUITE_P(Captures, CaptureImages, testing::Values(kHelloWorld, kSourcePostgres),
+                         TestName);
+INSTANTIATE_TEST_SUITE_P(SelfContained, HelloWorldImage, testing::Values(kHelloWorld), TestName);
 
 }  // namespace
 }  // namespace connectors
