@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include "libs/base/strings.h"
 #include "libs/json/parse.h"
@@ -10,16 +11,11 @@ namespace connectors::postgres::testing {
 
 namespace fs = std::filesystem;
 
-std::string Env(const char* name) {
-  const char* value = std::getenv(name);
-  return value == nullptr ? "" : fs::absolute(value).string();
-}
+std::string Env(const char* name) { return local::testing::RunfileFromEnv(name); }
 
 Pipeline::Pipeline(fs::path dir, const harness::Postgres& pg, std::string hello_config)
-    : dir_(std::move(dir)) {
-  fs::remove_all(dir_);
-  fs::create_directories(dir_);
-  std::ofstream(dir_ / "catalog.yaml")
+    : flow_((fs::remove_all(dir), std::move(dir))) {
+  std::ofstream(flow_.dir() / "catalog.yaml")
       << StrCat(R"(captures:
   acmeCo/hello:
     endpoint:
@@ -52,27 +48,13 @@ materializations:
 }
 
 absl::StatusOr<process::Subprocess> Pipeline::Start(const std::vector<std::string>& args) const {
-  process::SpawnOptions options;
-  options.argv = {Env("FLOW_LOCAL_BINARY")};
-  options.argv.insert(options.argv.end(), args.begin(), args.end());
-  options.argv.insert(options.argv.end(),
-                      {"--catalog", (dir_ / "catalog.yaml").string(), "--data-dir",
-                       (dir_ / "data").string(), "--log-level", "warn"});
-  options.pipe_stderr = false;
-  auto child = process::Subprocess::Spawn(options);
-  if (child.ok()) child->CloseStdin();
-  return child;
+  return flow_.Start(args);
 }
 
-int Pipeline::Run(const std::vector<std::string>& args) const {
-  auto child = Start(args);
-  if (!child.ok()) return -1;
-  auto code = child->Wait(absl::Seconds(120));
-  return code.ok() ? *code : -1;
-}
+int Pipeline::Run(const std::vector<std::string>& args) const { return flow_.Run(args); }
 
 std::vector<int64_t> Pipeline::JournalIds() const {
-  std::ifstream in(dir_ / "data" / "collections" / "acmeCo%2Fgreetings.jsonl");
+  std::istringstream in(flow_.Journal("acmeCo/greetings"));
   std::vector<int64_t> ids;
   json::Parser parser;
   for (std::string line; std::getline(in, line);) {
@@ -84,7 +66,7 @@ std::vector<int64_t> Pipeline::JournalIds() const {
 }
 
 std::string Pipeline::JournalDocs() const {
-  std::ifstream in(dir_ / "data" / "collections" / "acmeCo%2Fgreetings.jsonl");
+  std::istringstream in(flow_.Journal("acmeCo/greetings"));
   std::string out;
   json::Parser parser;
   for (std::string line; std::getline(in, line);) {

@@ -10,9 +10,11 @@
 #include "absl/status/statusor.h"
 #include "libs/process/subprocess.h"
 #include "tests/harness/postgres.h"
+#include "tests/runtime/testing/flow_local.h"
 
 namespace connectors::postgres::testing {
 
+// Composes local::testing::FlowLocal with this pipeline's catalog.
 class Pipeline {
  public:
   // Writes the catalog into `dir`. `hello_config` is the capture's config (YAML flow mapping).
@@ -29,9 +31,10 @@ class Pipeline {
   std::string JournalDocs() const;
 
  private:
-  std::filesystem::path dir_;
+  local::testing::FlowLocal flow_;
 };
 
+// The absolute path of a runfile named by environment variable `name`.
 std::string Env(const char* name);
 
 }  // namespace connectors::postgres::testing

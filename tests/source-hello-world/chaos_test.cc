@@ -16,16 +16,14 @@
 
 #include "libs/json/parse.h"
 #include "libs/process/subprocess.h"
+#include "tests/runtime/testing/flow_local.h"
 
 namespace connectors {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string Env(const char* name) {
-  const char* value = std::getenv(name);
-  return value == nullptr ? "" : fs::absolute(value).string();
-}
+using local::testing::RunfileFromEnv;
 
 class ChaosTest : public testing::Test {
  protected:
@@ -33,12 +31,12 @@ class ChaosTest : public testing::Test {
     const char* tmp = std::getenv("TEST_TMPDIR");
     dir_ = fs::path(tmp != nullptr ? tmp : "/tmp") / ("chaos-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    flow_ = std::make_unique<local::testing::FlowLocal>(dir_);
     std::ofstream(dir_ / "catalog.yaml") << R"(captures:
   acmeCo/hello:
     endpoint:
       local:
-        command: [")" << Env("HELLO_WORLD_BINARY")
+        command: [")" << RunfileFromEnv("HELLO_WORLD_BINARY")
                                          << R"("]
         config: {interval_ms: 0}
     bindings:
@@ -52,7 +50,7 @@ materializations:
   acmeCo/to-sqlite:
     endpoint:
       local:
-        command: [")" << Env("MATERIALIZE_SQLITE_BINARY")
+        command: [")" << RunfileFromEnv("MATERIALIZE_SQLITE_BINARY")
                                          << R"("]
         config: {path: ")" << (dir_ / "out.db").string()
                                          << R"("}
@@ -62,22 +60,13 @@ materializations:
 )";
   }
 
-  absl::StatusOr<process::Subprocess> Start(std::vector<std::string> args) {
-    process::SpawnOptions options;
-    options.argv = {Env("FLOW_LOCAL_BINARY")};
-    options.argv.insert(options.argv.end(), args.begin(), args.end());
-    options.argv.insert(options.argv.end(),
-                        {"--catalog", (dir_ / "catalog.yaml").string(), "--data-dir",
-                         (dir_ / "data").string(), "--log-level", "warn"});
-    options.pipe_stderr = false;
-    auto child = process::Subprocess::Spawn(options);
-    if (child.ok()) child->CloseStdin();
-    return child;
+  absl::StatusOr<process::Subprocess> Start(const std::vector<std::string>& args) {
+    return flow_->Start(args);
   }
 
   // Ids of the captured greetings, in journal order.
   std::vector<int64_t> JournalIds() {
-    std::ifstream in(dir_ / "data" / "collections" / "acmeCo%2Fgreetings.jsonl");
+    std::istringstream in(flow_->Journal("acmeCo/greetings"));
     std::vector<int64_t> ids;
     json::Parser parser;
     for (std::string line; std::getline(in, line);) {
@@ -111,6 +100,7 @@ materializations:
   }
 
   fs::path dir_;
+  std::unique_ptr<local::testing::FlowLocal> flow_;
 };
 
 TEST_F(ChaosTest, KillNineAnywhereLosesAndDuplicatesNothing) {

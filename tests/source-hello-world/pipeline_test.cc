@@ -13,6 +13,7 @@
 
 #include "absl/time/clock.h"
 #include "libs/process/subprocess.h"
+#include "tests/runtime/testing/flow_local.h"
 #include "tests/snapshot/snapshot.h"
 
 namespace connectors {
@@ -20,11 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Env(const char* name) {
-  const char* value = std::getenv(name);
-  EXPECT_NE(value, nullptr) << name;
-  return value == nullptr ? "" : fs::absolute(value).string();
-}
+using local::testing::RunfileFromEnv;
 
 class Pipeline : public testing::Test {
  protected:
@@ -34,12 +31,12 @@ class Pipeline : public testing::Test {
            ("pipeline-" + std::to_string(::getpid()) + "-" +
             testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    flow_ = std::make_unique<local::testing::FlowLocal>(dir_);
     std::ofstream(dir_ / "catalog.yaml") << R"(captures:
   acmeCo/hello:
     endpoint:
       local:
-        command: [")" << Env("HELLO_WORLD_BINARY")
+        command: [")" << RunfileFromEnv("HELLO_WORLD_BINARY")
                                          << R"("]
         config: {greeting: Hi, interval_ms: 1, stop_after: 3}
     bindings:
@@ -58,7 +55,7 @@ materializations:
   acmeCo/to-sqlite:
     endpoint:
       local:
-        command: [")" << Env("MATERIALIZE_SQLITE_BINARY")
+        command: [")" << RunfileFromEnv("MATERIALIZE_SQLITE_BINARY")
                                          << R"("]
         config: {path: ")" << (dir_ / "out.db").string()
                                          << R"("}
@@ -71,29 +68,9 @@ materializations:
   }
 
   // Runs flow-local and returns its exit code; its stderr goes to the test log.
-  int FlowLocal(std::vector<std::string> args) {
-    process::SpawnOptions options;
-    options.argv = {Env("FLOW_LOCAL_BINARY")};
-    options.argv.insert(options.argv.end(), args.begin(), args.end());
-    for (const char* flag : {"--catalog", "--data-dir"})
-      options.argv.push_back(flag),
-          options.argv.push_back(flag == std::string("--catalog") ? (dir_ / "catalog.yaml").string()
-                                                                  : (dir_ / "data").string());
-    options.pipe_stderr = false;
-    auto child = process::Subprocess::Spawn(options);
-    EXPECT_TRUE(child.ok()) << child.status();
-    child->CloseStdin();
-    auto code = child->Wait(absl::Seconds(60));
-    EXPECT_TRUE(code.ok()) << code.status();
-    return code.ok() ? *code : -1;
-  }
+  int FlowLocal(const std::vector<std::string>& args) { return flow_->Run(args, absl::Minutes(1)); }
 
-  std::string Journal(const std::string& file) {
-    std::ifstream in(dir_ / "data" / "collections" / file);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
+  std::string Journal(std::string_view collection) { return flow_->Journal(collection); }
 
   std::string Table(const std::string& table) {
     sqlite3* db = nullptr;
@@ -114,6 +91,7 @@ materializations:
   }
 
   fs::path dir_;
+  std::unique_ptr<local::testing::FlowLocal> flow_;
 };
 
 TEST_F(Pipeline, CaptureMaterializeAndResume) {
@@ -123,10 +101,10 @@ TEST_F(Pipeline, CaptureMaterializeAndResume) {
   ASSERT_EQ(FlowLocal({"capture", "--task", "acmeCo/hello", "--once"}), 0);
   ASSERT_EQ(FlowLocal({"materialize", "--task", "acmeCo/to-sqlite", "--until-caught-up"}), 0);
 
-  const std::string output = "# journal acmeCo/greetings\n" + Journal("acmeCo%2Fgreetings.jsonl") +
-                             "# journal acmeCo/salutations\n" +
-                             Journal("acmeCo%2Fsalutations.jsonl") + "# sqlite greetings\n" +
-                             Table("greetings") + "# sqlite salutations\n" + Table("salutations");
+  const std::string output = "# journal acmeCo/greetings\n" + Journal("acmeCo/greetings") +
+                             "# journal acmeCo/salutations\n" + Journal("acmeCo/salutations") +
+                             "# sqlite greetings\n" + Table("greetings") +
+                             "# sqlite salutations\n" + Table("salutations");
   snapshot::ExpectMatches("tests/source-hello-world/snapshots/pipeline.snap", output);
 }
 
@@ -143,7 +121,7 @@ TEST_F(Pipeline, DocumentsFailingTheCollectionSchemaStopTheCapture) {
   catalog.replace(catalog.find(from), from.size(), "message: {type: string, maxLength: 3}");
   std::ofstream(dir_ / "catalog.yaml") << catalog;
   EXPECT_EQ(FlowLocal({"capture", "--task", "acmeCo/hello", "--once"}), 1);
-  EXPECT_EQ(Journal("acmeCo%2Fgreetings.jsonl"), "") << "nothing may be committed";
+  EXPECT_EQ(Journal("acmeCo/greetings"), "") << "nothing may be committed";
 }
 
 TEST_F(Pipeline, DiscoverWritesBindingsAndCollectionsIntoTheCatalog) {
@@ -151,7 +129,7 @@ TEST_F(Pipeline, DiscoverWritesBindingsAndCollectionsIntoTheCatalog) {
   acmeCo/hello:
     endpoint:
       local:
-        command: [")" << Env("HELLO_WORLD_BINARY")
+        command: [")" << RunfileFromEnv("HELLO_WORLD_BINARY")
                                        << R"("]
         config: {interval_ms: 1, stop_after: 1}
 )";
@@ -161,16 +139,16 @@ TEST_F(Pipeline, DiscoverWritesBindingsAndCollectionsIntoTheCatalog) {
   text << in.rdbuf();
   snapshot::ExpectMatches(
       "tests/source-hello-world/snapshots/discover.snap",
-      snapshot::Normalize(text.str(), {{Env("HELLO_WORLD_BINARY"), "<binary>"}}));
+      snapshot::Normalize(text.str(), {{RunfileFromEnv("HELLO_WORLD_BINARY"), "<binary>"}}));
   // The discovered catalog runs as written.
   EXPECT_EQ(FlowLocal({"capture", "--task", "acmeCo/hello", "--once"}), 0);
-  EXPECT_NE(Journal("acmeCo%2Fgreetings.jsonl").find(R"("id":0)"), std::string::npos);
+  EXPECT_NE(Journal("acmeCo/greetings").find(R"("id":0)"), std::string::npos);
 }
 
 // The same connector served over gRPC and reached through a `grpc` endpoint.
 TEST_F(Pipeline, CaptureFromAGrpcEndpoint) {
   process::SpawnOptions server_options;
-  server_options.argv = {Env("HELLO_WORLD_BINARY"), "--grpc-listen=127.0.0.1:0"};
+  server_options.argv = {RunfileFromEnv("HELLO_WORLD_BINARY"), "--grpc-listen=127.0.0.1:0"};
   auto server = process::Subprocess::Spawn(server_options);
   ASSERT_TRUE(server.ok());
   std::string logs, address;
@@ -196,24 +174,14 @@ collections:
     key: [/id]
     schema: {type: object, required: [id]}
 )";
-  process::SpawnOptions options;
-  options.argv = {Env("FLOW_LOCAL_BINARY"),
-                  "capture",
-                  "--task",
-                  "acmeCo/hello",
-                  "--catalog",
-                  (dir_ / "catalog.yaml").string(),
-                  "--data-dir",
-                  (dir_ / "data").string()};
-  options.pipe_stderr = false;
-  auto runtime = process::Subprocess::Spawn(options);
+  auto runtime = flow_->Start({"capture", "--task", "acmeCo/hello"}, "info");
   ASSERT_TRUE(runtime.ok());
   absl::SleepFor(absl::Seconds(1));
   ASSERT_TRUE(runtime->Signal(SIGTERM).ok());
   auto code = runtime->Wait(absl::Seconds(30));
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(*code, 0);
-  const std::string journal = Journal("acmeCo%2Fgreetings.jsonl");
+  const std::string journal = Journal("acmeCo/greetings");
   EXPECT_NE(journal.find(R"("id":10,)"), std::string::npos) << journal.substr(0, 500);
   ASSERT_TRUE(server->Signal(SIGTERM).ok());
   EXPECT_TRUE(server->Wait(absl::Seconds(30)).ok());
