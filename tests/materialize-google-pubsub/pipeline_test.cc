@@ -21,6 +21,7 @@
 #include "tests/chaos/chaos.h"
 #include "tests/harness/pubsub_emulator.h"
 #include "tests/materialize-google-pubsub/support.h"
+#include "tests/runtime/testing/flow_local.h"
 
 namespace connectors {
 namespace {
@@ -30,10 +31,7 @@ namespace fs = std::filesystem;
 constexpr char kProject[] = "flow-local-project";
 constexpr char kTopic[] = "greetings-topic";
 
-std::string Env(const char* name) {
-  const char* value = std::getenv(name);
-  return value == nullptr ? "" : fs::absolute(value).string();
-}
+using local::testing::RunfileFromEnv;
 
 // Canonical JSON (sorted keys), so documents compare whatever their key order.
 std::string Canonical(std::string_view text) {
@@ -57,7 +55,7 @@ class PubsubPipeline : public ::testing::Test {
            StrCat("pubsub-pipeline-", ::getpid(), "-",
                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    flow_ = std::make_unique<local::testing::FlowLocal>(dir_);
   }
 
   void WriteCatalog(std::string_view hello_config) {
@@ -65,8 +63,8 @@ class PubsubPipeline : public ::testing::Test {
                                          << "  acmeCo/hello:\n"
                                          << "    endpoint:\n"
                                          << "      local:\n"
-                                         << "        command: [\"" << Env("HELLO_WORLD_BINARY")
-                                         << "\"]\n"
+                                         << "        command: [\""
+                                         << RunfileFromEnv("HELLO_WORLD_BINARY") << "\"]\n"
                                          << "        config: " << hello_config << "\n"
                                          << R"(    bindings:
       - resource: {name: greetings}
@@ -79,7 +77,7 @@ materializations:
   acmeCo/to-pubsub:
     endpoint:
       local:
-        command: [")" << Env("PUBSUB_BINARY")
+        command: [")" << RunfileFromEnv("PUBSUB_BINARY")
                                          << R"("]
         config:
           project_id: )" << kProject << R"(
@@ -91,31 +89,15 @@ materializations:
 )";
   }
 
-  absl::StatusOr<process::Subprocess> Start(std::vector<std::string> args) {
-    process::SpawnOptions options;
-    options.argv = {Env("FLOW_LOCAL_BINARY")};
-    options.argv.insert(options.argv.end(), args.begin(), args.end());
-    options.argv.insert(options.argv.end(),
-                        {"--catalog", (dir_ / "catalog.yaml").string(), "--data-dir",
-                         (dir_ / "data").string(), "--log-level", "warn"});
-    options.pipe_stderr = false;
-    auto child = process::Subprocess::Spawn(options);
-    if (child.ok()) child->CloseStdin();
-    return child;
+  absl::StatusOr<process::Subprocess> Start(const std::vector<std::string>& args) {
+    return flow_->Start(args);
   }
 
-  int Run(std::vector<std::string> args) {
-    auto child = Start(std::move(args));
-    EXPECT_TRUE(child.ok()) << child.status();
-    if (!child.ok()) return -1;
-    auto code = child->Wait(absl::Seconds(120));
-    EXPECT_TRUE(code.ok()) << code.status();
-    return code.ok() ? *code : -1;
-  }
+  int Run(const std::vector<std::string>& args) { return flow_->Run(args); }
 
   // The collection's documents, canonical.
   std::vector<std::string> Journal() {
-    std::ifstream in(dir_ / "data" / "collections" / "acmeCo%2Fgreetings.jsonl");
+    std::istringstream in(flow_->Journal("acmeCo/greetings"));
     std::vector<std::string> docs;
     for (std::string line; std::getline(in, line);) {
       if (!line.empty()) docs.push_back(Canonical(line));
@@ -142,6 +124,7 @@ materializations:
 
   std::optional<harness::PubsubEmulator> emulator_;
   fs::path dir_;
+  std::unique_ptr<local::testing::FlowLocal> flow_;
 };
 
 TEST_F(PubsubPipeline, CapturedDocumentsArePublishedExactlyOnceWithoutFailures) {
