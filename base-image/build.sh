@@ -2,6 +2,7 @@
 # Builds the connector base image as localhost/connectors-base:<VERSION> and :dev.
 #
 #   ./base-image/build.sh             debootstrap a bookworm rootfs (no registry needed)
+#   ./base-image/build.sh --if-stale  the same, unless :dev was built from this packages.txt
 #   ./base-image/build.sh --registry  build base-image/Dockerfile FROM a registry image
 #
 # Both install exactly base-image/packages.txt and create the non-root user "connector".
@@ -12,9 +13,17 @@ source ../tools/podman/podman.sh
 version=$(cat VERSION)
 name=localhost/connectors-base
 packages=$(grep -v '^#' packages.txt | paste -sd, -)
+# Images record the package list they were built from, so a changed list is noticed.
+digest=$(cat packages.txt VERSION | sha256sum | cut -c1-16)
+
+if [ "${1:-}" = "--if-stale" ]; then
+  built=$(podman_cmd image inspect --format '{{index .Config.Labels "dev.estuary.base-packages"}}' \
+    "$name:dev" 2>/dev/null || true)
+  [ "$built" = "$digest" ] && exit 0
+fi
 
 if [ "${1:-}" = "--registry" ]; then
-  podman_cmd build -t "$name:$version" -t "$name:dev" .
+  podman_cmd build --label "dev.estuary.base-packages=$digest" -t "$name:$version" -t "$name:dev" .
   exit 0
 fi
 
@@ -32,6 +41,7 @@ rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/* "$rootfs"/usr/sha
   "$rootfs"/usr/share/man "$rootfs"/usr/share/info
 tar -C "$rootfs" -c . | podman_cmd import \
   --change 'USER connector' --change 'WORKDIR /home/connector' \
+  --change "LABEL dev.estuary.base-packages=$digest" \
   - "$name:$version" >/dev/null
 podman_cmd tag "$name:$version" "$name:dev"
 size=$(podman_cmd image inspect --format '{{.Size}}' "$name:$version")

@@ -2,7 +2,7 @@
 # Builds connector images with podman: `./scripts/build-images.sh` for every connector
 # directory that has a Dockerfile, or `./scripts/build-images.sh source-hello-world ...`.
 # Each is tagged localhost/<connector>:<VERSION> and :dev on localhost/connectors-base:dev,
-# which is built first if missing (--rebuild-base forces it). Prints each image's size.
+# which is built first if missing or built from another packages.txt (--rebuild-base forces it). Prints each image's size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -20,8 +20,10 @@ if [ ${#connectors[@]} -eq 0 ]; then
   done
 fi
 
-if $rebuild_base || ! podman_cmd image exists localhost/connectors-base:dev; then
+if $rebuild_base; then
   ./base-image/build.sh
+else
+  ./base-image/build.sh --if-stale
 fi
 
 bazel build "${connectors[@]/#/\/\/}" >&2

@@ -23,6 +23,7 @@
 #include "proto/capture.grpc.pb.h"
 #include "proto/capture.pb.h"
 #include "proto/materialize.pb.h"
+#include "tests/harness/http_file_server.h"
 #include "tests/harness/postgres.h"
 
 namespace connectors {
@@ -89,10 +90,9 @@ class Images : public testing::TestWithParam<Connector> {
     ::setenv("CONTAINERS_CONF", Runfile("tools/podman/containers.conf").c_str(), 0);
     unavailable_ = PodmanUnavailable();
     if (!unavailable_.empty()) return;
-    if (RunCommand(Podman({"image", "exists", "localhost/connectors-base:dev"})).code != 0) {
-      Output base = RunCommand({Runfile("base-image/build.sh")}, "", absl::Minutes(10));
-      if (base.code != 0) unavailable_ = "the base image could not be built: " + base.err;
-    }
+    // Builds the base image unless the current one was made from today's packages.txt.
+    Output base = RunCommand({Runfile("base-image/build.sh"), "--if-stale"}, "", absl::Minutes(10));
+    if (base.code != 0) unavailable_ = "the base image could not be built: " + base.err;
   }
 
   void SetUp() override {
@@ -189,6 +189,7 @@ class HelloWorldImage : public Images {};
 TEST_P(CaptureImages, DiscoverThroughTheContainerNetwork) {
   capture::Request discover;
   std::optional<harness::Postgres> postgres;
+  std::optional<harness::HttpFileServer> http;
   if (GetParam().name == "source-postgres") {
     auto started = harness::Postgres::Start();
     ASSERT_TRUE(started.ok()) << started.status();
@@ -198,6 +199,12 @@ TEST_P(CaptureImages, DiscoverThroughTheContainerNetwork) {
         "{\"address\":\"127.0.0.1:" + std::to_string(postgres->port()) + "\",\"user\":\"" +
         postgres->user() + "\",\"password\":\"" + postgres->password() +
         "\",\"database\":\"postgres\"}");
+  } else if (GetParam().name == "source-http-file") {
+    auto started = harness::HttpFileServer::Start();
+    ASSERT_TRUE(started.ok()) << started.status();
+    http.emplace(std::move(*started));
+    std::ofstream(fs::path(http->root()) / "widgets.csv") << "id,name\n1,sprocket\n";
+    discover.mutable_discover()->set_config_json("{\"url\":\"" + http->url("widgets.csv") + "\"}");
   } else {
     discover.mutable_discover()->set_config_json("{}");
   }
@@ -283,13 +290,15 @@ std::string TestName(const testing::TestParamInfo<Connector>& info) {
 const Connector kHelloWorld{"source-hello-world", "capture"};
 const Connector kSourcePostgres{"source-postgres", "capture"};
 
+const Connector kSourceHttpFile{"source-http-file", "capture"};
+
 INSTANTIATE_TEST_SUITE_P(Connectors, Images,
-                         testing::Values(kHelloWorld, kSourcePostgres,
+                         testing::Values(kHelloWorld, kSourcePostgres, kSourceHttpFile,
                                          Connector{"materialize-postgres", "materialize"},
                                          Connector{"materialize-google-pubsub", "materialize"}),
                          TestName);
-INSTANTIATE_TEST_SUITE_P(Captures, CaptureImages, testing::Values(kHelloWorld, kSourcePostgres),
-                         TestName);
+INSTANTIATE_TEST_SUITE_P(Captures, CaptureImages,
+                         testing::Values(kHelloWorld, kSourcePostgres, kSourceHttpFile), TestName);
 INSTANTIATE_TEST_SUITE_P(SelfContained, HelloWorldImage, testing::Values(kHelloWorld), TestName);
 
 }  // namespace
