@@ -65,6 +65,27 @@ absl::Status CsvTokenizer::Feed(std::string_view chunk, const RowFn& on_row) {
   const int quote = dialect_.quote ? (unsigned char)*dialect_.quote : -1;
   const int escape = dialect_.escape ? (unsigned char)*dialect_.escape : -1;
   for (size_t i = 0; i < chunk.size(); ++i) {
+    // Fast path: copy a run of ordinary bytes inside a field in one go.
+    if ((state_ == State::kUnquoted || state_ == State::kQuoted) && !skip_lf_) {
+      size_t end = i;
+      if (state_ == State::kUnquoted) {
+        while (end < chunk.size() && chunk[end] != delimiter && chunk[end] != '\n' &&
+               chunk[end] != '\r' && chunk[end] != '\x1e') {
+          ++end;
+        }
+      } else {
+        while (end < chunk.size() && (unsigned char)chunk[end] != quote &&
+               (unsigned char)chunk[end] != escape && chunk[end] != '\n') {
+          ++end;
+        }
+      }
+      if (end > i) {
+        text_.append(chunk.data() + i, end - i);
+        byte_ += end - i;
+        i = end;
+        if (i == chunk.size()) break;
+      }
+    }
     const char c = chunk[i];
     const uint64_t at = byte_++;
     if (skip_lf_) {
