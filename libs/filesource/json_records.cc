@@ -29,6 +29,17 @@ class Splitter {
           bytes_ += stop - p;
           p = stop;
           if (p == end) break;
+        } else if (!in_string_ && !escaped_) {
+          // Numbers, literals, separators and whitespace cannot change the state.
+          const char* stop = p;
+          while (stop < end && *stop != '"' && *stop != '{' && *stop != '}' && *stop != '[' &&
+                 *stop != ']' && *stop != '\n') {
+            ++stop;
+          }
+          record_.append(p, stop);
+          bytes_ += stop - p;
+          p = stop;
+          if (p == end) break;
         }
         const char c = *p++;
         ++bytes_;
