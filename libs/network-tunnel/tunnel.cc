@@ -24,6 +24,7 @@
 
 #include "absl/time/clock.h"
 #include "libs/base/strings.h"
+#include "libs/base/unique_fd.h"
 #include "libs/network-tunnel/ssh_keys.h"
 
 namespace connectors::tunnel {
@@ -58,29 +59,7 @@ std::string DurationText(absl::Duration d) {
   return StrCat(absl::ToInt64Milliseconds(d), "ms");
 }
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      Reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  ~Fd() { Reset(); }
-  int get() const { return fd_; }
-  int Release() { return std::exchange(fd_, -1); }
-  void Reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
+using Fd = UniqueFd;
 
 struct SessionDeleter {
   void operator()(ssh_session session) const { ssh_free(session); }

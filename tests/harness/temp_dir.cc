@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "libs/base/strings.h"
+#include "libs/base/unique_fd.h"
 
 namespace connectors::harness {
 namespace {
@@ -23,19 +24,7 @@ absl::Status ErrnoError(std::string_view what, int error) {
 }
 
 // Closes a descriptor when the scope ends.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 sockaddr_in Loopback(int port) {
   sockaddr_in address{};

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "libs/base/strings.h"
+#include "libs/base/unique_fd.h"
 
 namespace connectors::local {
 namespace {
@@ -25,30 +26,7 @@ constexpr int kBusyTimeoutMs = 10000;
 
 // ---- File descriptors -------------------------------------------------------------------------
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      Reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  ~Fd() { Reset(); }
-
-  int get() const { return fd_; }
-
- private:
-  void Reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
-  int fd_ = -1;
-};
+using Fd = UniqueFd;
 
 absl::Status ErrnoError(std::string_view what, std::string_view path) {
   int error = errno;
