@@ -7,6 +7,7 @@
 
 #include "libs/base/strings.h"
 #include "libs/connector/message_kind.h"
+#include "libs/connector/unary.h"
 
 namespace connectors::runtime {
 namespace {
@@ -196,24 +197,11 @@ absl::Status ServeCapture(CaptureDriver& driver, const ConfigCheck& configs, Cap
     if (!discovered.ok()) return discovered.status();
     *response.mutable_discovered() = std::move(*discovered);
   } else if (request.has_validate()) {
-    const auto& validate = request.validate();
-    if (auto status = configs.All(validate.config_json(), validate.bindings()); !status.ok()) {
-      return status;
-    }
-    auto validated = driver.Validate(validate, log);
+    auto validated = CheckedValidate(driver, configs, request.validate(), log);
     if (!validated.ok()) return validated.status();
-    if (validated->bindings_size() != validate.bindings_size()) {
-      return absl::InternalError(StrCat("connector validated ", validated->bindings_size(),
-                                        " bindings of ", validate.bindings_size()));
-    }
     *response.mutable_validated() = std::move(*validated);
   } else if (request.has_apply()) {
-    if (auto status = configs.All(request.apply().capture().config_json(),
-                                  request.apply().capture().bindings());
-        !status.ok()) {
-      return status;
-    }
-    auto applied = driver.Apply(request.apply(), log);
+    auto applied = CheckedApply(driver, configs, request.apply(), request.apply().capture(), log);
     if (!applied.ok()) return applied.status();
     *response.mutable_applied() = std::move(*applied);
   } else if (request.has_open()) {
